@@ -1,0 +1,220 @@
+//! # Channels the blocking way: a full or empty queue puts the thread to sleep
+//!
+//! A channel is a queue shared by threads. Here it is crossbeam's, wrapped
+//! in the names the event loop uses too. `recv` on an empty channel and
+//! `send` on a full one sleep in the kernel until another thread changes
+//! that — the simplest possible way to wait, and it costs a whole thread.
+//!
+//! Each call first tries without waiting, and only a call that must wait
+//! goes through `blocked_on` (in `mod.rs`), so the trace shows the waits
+//! that really happen.
+//!
+//! Read next: [`crate::event_loop::channel`], where a waiting `send` or
+//! `recv` parks a *waker* instead of a thread.
+
+use super::blocked_on;
+use crossbeam_channel as cb;
+use std::fmt;
+
+/// A channel with no limit: `send` never waits (memory is the limit).
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    let (tx, rx) = cb::unbounded();
+    (Sender { inner: tx }, Receiver { inner: rx })
+}
+
+/// A channel that holds at most `capacity` values; `send` waits while it
+/// is full. This back-pressure is what keeps a fast producer from running
+/// away from a slow consumer.
+///
+/// # Panics
+/// If `capacity` is 0. (crossbeam would make a "rendezvous" channel, where
+/// each send waits for a matching recv; duet has no such channel on either
+/// runtime, so that a program means the same thing on both.)
+pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        capacity > 0,
+        "duet::blocking::channel::bounded: capacity must be at least 1"
+    );
+    let (tx, rx) = cb::bounded(capacity);
+    (Sender { inner: tx }, Receiver { inner: rx })
+}
+
+/// The sending side. Clone it to send from several threads.
+pub struct Sender<T> {
+    inner: cb::Sender<T>,
+}
+
+// Written by hand: `#[derive(Clone)]` would demand `T: Clone`, but cloning
+// a Sender copies a handle, never a value.
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        Sender {
+            inner: self.inner.clone(),
+        }
+    }
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting while the channel is full.
+    ///
+    /// Fails, handing `value` back, once the [`Receiver`] is gone — also if
+    /// it goes while this call waits.
+    pub fn send(&self, value: T) -> Result<(), SendError<T>> {
+        match self.try_send(value) {
+            Ok(()) => Ok(()),
+            Err(TrySendError::Closed(value)) => Err(SendError(value)),
+            // Full: now we really wait. crossbeam wakes us when a slot
+            // frees or the receiver is dropped.
+            Err(TrySendError::Full(value)) => {
+                blocked_on("send", || self.inner.send(value)).map_err(|e| SendError(e.0))
+            }
+        }
+    }
+
+    /// Sends `value` only if that needs no waiting: fails with
+    /// [`TrySendError::Full`] or [`TrySendError::Closed`] otherwise.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.inner.try_send(value).map_err(|e| match e {
+            cb::TrySendError::Full(value) => TrySendError::Full(value),
+            cb::TrySendError::Disconnected(value) => TrySendError::Closed(value),
+        })
+    }
+}
+
+/// The receiving side. There is one; share it (say, in an `Arc`) if
+/// several threads should take turns receiving.
+///
+/// Values still queued when the channel is dropped (every handle gone) are
+/// dropped with it.
+pub struct Receiver<T> {
+    inner: cb::Receiver<T>,
+}
+
+impl<T> Receiver<T> {
+    /// Takes the next value, waiting while the channel is empty.
+    ///
+    /// Returns `None` once every [`Sender`] is dropped and the queue is
+    /// empty: nobody can send again, so waiting would be forever.
+    pub fn recv(&self) -> Option<T> {
+        match self.inner.try_recv() {
+            Ok(value) => Some(value),
+            Err(cb::TryRecvError::Disconnected) => None,
+            Err(cb::TryRecvError::Empty) => blocked_on("recv", || self.inner.recv()).ok(),
+        }
+    }
+
+    /// Takes the next value if one is queued; never waits. `None` means
+    /// "nothing right now" (or nothing ever again: see [`Receiver::recv`]).
+    pub fn try_recv(&self) -> Option<T> {
+        self.inner.try_recv().ok()
+    }
+}
+
+/// A channel for exactly one value, the reply to a request.
+pub fn oneshot<T>() -> (oneshot::Sender<T>, oneshot::Receiver<T>) {
+    let (tx, rx) = cb::bounded(1);
+    (
+        oneshot::Sender { inner: tx },
+        oneshot::Receiver { inner: rx },
+    )
+}
+
+/// One value, once: both ends are used up by value, so the type system
+/// rules out a second send or recv.
+pub mod oneshot {
+    use super::{blocked_on, cb};
+
+    /// Sends the one value; made by [`super::oneshot()`].
+    pub struct Sender<T> {
+        pub(super) inner: cb::Sender<T>,
+    }
+
+    impl<T> Sender<T> {
+        /// Sends `value`; never waits. Fails, handing `value` back, if the
+        /// receiver is gone.
+        pub fn send(self, value: T) -> Result<(), T> {
+            // The channel has room for one value and this is the only
+            // send, so "full" cannot happen: only a closed channel fails.
+            self.inner.try_send(value).map_err(|e| e.into_inner())
+        }
+    }
+
+    /// Receives the one value; made by [`super::oneshot()`].
+    pub struct Receiver<T> {
+        pub(super) inner: cb::Receiver<T>,
+    }
+
+    impl<T> Receiver<T> {
+        /// Waits for the value. `None` if the sender was dropped unused.
+        pub fn recv(self) -> Option<T> {
+            blocked_on("recv", || self.inner.recv()).ok()
+        }
+    }
+}
+
+/// [`Sender::send`] failed because the receiver is gone; the value that
+/// could not be sent is inside.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub struct SendError<T>(pub T);
+
+impl<T> SendError<T> {
+    /// Takes back the value that was not sent.
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+/// [`Sender::try_send`] failed; the value that was not sent is inside.
+#[derive(PartialEq, Eq, Clone, Copy)]
+pub enum TrySendError<T> {
+    /// The channel is full: `send` would have waited.
+    Full(T),
+    /// The receiver is gone: no send can ever succeed.
+    Closed(T),
+}
+
+impl<T> TrySendError<T> {
+    /// Takes back the value that was not sent.
+    pub fn into_inner(self) -> T {
+        match self {
+            TrySendError::Full(value) | TrySendError::Closed(value) => value,
+        }
+    }
+}
+
+// Debug and Display do not print the value, so they need no `T: Debug`:
+// like std's errors, these work for any `T`, and `.unwrap()` works on
+// them for any `T` too.
+impl<T> fmt::Debug for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SendError(..)")
+    }
+}
+
+impl<T> fmt::Display for SendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("sending on a closed channel")
+    }
+}
+
+impl<T> std::error::Error for SendError<T> {}
+
+impl<T> fmt::Debug for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("Full(..)"),
+            TrySendError::Closed(_) => f.write_str("Closed(..)"),
+        }
+    }
+}
+
+impl<T> fmt::Display for TrySendError<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TrySendError::Full(_) => f.write_str("sending on a full channel"),
+            TrySendError::Closed(_) => f.write_str("sending on a closed channel"),
+        }
+    }
+}
+
+impl<T> std::error::Error for TrySendError<T> {}

@@ -1,0 +1,138 @@
+//! # `duet::blocking`: a task is a thread
+//!
+//! This is the runtime you already know. Code runs straight down the page;
+//! when it has to wait — for a timer, a socket, a channel, another task —
+//! the *thread* waits: it makes a system call and the kernel puts it to
+//! sleep until the thing it waits for happens. Nothing here is clever, and
+//! that is the point: it is the reference the event loop is measured by.
+//!
+//! What it costs: every task that waits is a whole OS thread — a stack
+//! (megabytes of address space, some of it touched) and a kernel thread
+//! the scheduler must track. Ten tasks are free; ten thousand are not.
+//!
+//! Read next: [`crate::event_loop`], which runs the same programs on one
+//! thread by never letting a task sleep in the kernel.
+//!
+//! - [`net`]: `TcpListener` and `TcpStream`, thin wrappers over `std::net`.
+//! - [`channel`]: `bounded`, `unbounded` and `oneshot`, over crossbeam.
+
+pub mod channel;
+pub mod net;
+
+use crate::JoinError;
+use crate::task_id::TaskId;
+use std::thread;
+use std::time::Duration;
+
+/// Runs a program on the blocking runtime.
+///
+/// There is nothing to set up: the "runtime" is the operating system's
+/// thread scheduler. `Runtime` exists so a program reads the same here as
+/// on [`crate::event_loop::Runtime`], where `block_on` has real work to do.
+#[derive(Debug, Default)]
+pub struct Runtime {
+    // Private, so every `Runtime` comes from `new()` (or `default()`), as
+    // the event loop's does.
+    _private: (),
+}
+
+impl Runtime {
+    /// Creates a runtime. It owns nothing, so this cannot fail.
+    pub fn new() -> Runtime {
+        Runtime { _private: () }
+    }
+
+    /// Runs `f` on the calling thread and returns what it returns.
+    ///
+    /// Tasks that `f` spawns are threads of their own: they keep running
+    /// after `block_on` returns, until they finish or the process exits.
+    pub fn block_on<T>(&self, f: impl FnOnce() -> T) -> T {
+        f()
+    }
+}
+
+/// Starts `f` on its own, new OS thread, named `duet-task-N`.
+///
+/// Works inside and outside [`Runtime::block_on`]. The task starts at once
+/// and runs *in parallel* with its spawner; the OS decides who goes first.
+/// Because every task has its own thread, tasks that wait for each other
+/// never deadlock for lack of threads — they only cost memory.
+///
+/// Dropping the [`JoinHandle`] detaches the task: it keeps running.
+///
+/// # Panics
+/// If the OS refuses to start another thread (too many threads, or out of
+/// memory for their stacks).
+pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
+    // Numbered from the same counter as event-loop tasks, so a debugger or
+    // a trace of a program that uses both never shows one name twice.
+    let id = TaskId::next();
+    let thread = thread::Builder::new()
+        .name(format!("duet-task-{}", id.as_u64()))
+        .spawn(f)
+        .unwrap_or_else(|err| {
+            panic!(
+                "duet::blocking::spawn: the OS refused to start another thread ({err}); \
+                 every blocking task needs its own thread, so spawn fewer tasks \
+                 (or use duet::event_loop, which runs many tasks on one thread)"
+            )
+        });
+    JoinHandle { thread }
+}
+
+/// Owns a spawned task; [`JoinHandle::join`] waits for its result.
+///
+/// Dropping the handle detaches the task: it keeps running, and its result
+/// is thrown away. A thread cannot be stopped from outside, so unlike the
+/// event loop's handle there is no `abort`.
+pub struct JoinHandle<T> {
+    thread: thread::JoinHandle<T>,
+}
+
+impl<T> JoinHandle<T> {
+    /// Waits (the calling thread sleeps) until the task has finished.
+    ///
+    /// Returns the task's value, or a [`JoinError`] with
+    /// [`is_panic`](JoinError::is_panic) if it panicked. A panic stays in
+    /// its own thread: std catches it there and hands us the payload.
+    pub fn join(self) -> Result<T, JoinError> {
+        blocked_on("join", || self.thread.join()).map_err(JoinError::panic)
+    }
+
+    /// True once the task has run to the end (returned or panicked), so
+    /// that [`join`](JoinHandle::join) would hardly wait: at most for the
+    /// thread to finish exiting.
+    pub fn is_finished(&self) -> bool {
+        self.thread.is_finished()
+    }
+}
+
+/// Puts the calling thread to sleep for at least `duration`.
+///
+/// It never returns early: the kernel may wake the thread late (it has
+/// other threads to run), never before the time is up.
+pub fn sleep(duration: Duration) {
+    blocked_on("sleep", || thread::sleep(duration));
+}
+
+/// Offers the CPU to another thread that is ready to run.
+///
+/// This is only a hint to the OS scheduler; the thread stays ready, so it
+/// is not a wait, and nothing is traced as blocked.
+pub fn yield_now() {
+    thread::yield_now();
+}
+
+/// Every place where a blocking task may wait goes through here: `sleep`,
+/// `join`, and the socket and channel calls in [`net`] and [`channel`].
+///
+/// `on` names the wait with a short, fixed word: "sleep", "join",
+/// "accept", "connect", "read", "write", "recv" or "send".
+///
+/// The trace chapter records `Block { on }` before `wait` and `Unblock`
+/// after it, so a timeline shows each thread asleep in the kernel. Having
+/// one doorway keeps that a one-place change. Until then it just waits.
+pub(crate) fn blocked_on<T>(on: &'static str, wait: impl FnOnce() -> T) -> T {
+    let _ = on; // read by the trace chapter
+    wait()
+}

@@ -1,0 +1,177 @@
+//! `JoinHandle`: a future for a task's output, and the task's remote control.
+//!
+//! Awaiting it gives `Ok(output)`, or `Err(JoinError)` if the task panicked
+//! or was cancelled. Its three other powers:
+//!
+//! - `abort()`: the loop drops the task's future at its next turn instead
+//!   of polling it; awaiting the handle then gives `Err(is_cancelled)`.
+//!   A task that has already finished keeps its result: abort never
+//!   replaces an output that exists, and never lets one appear after it.
+//! - `is_finished()`: has the task run to its end (or been cancelled)?
+//! - dropping it *detaches* the task: it keeps running, and its output is
+//!   dropped when made. This is tokio's choice, and std's for threads;
+//!   smol and async-task cancel on drop instead. We follow std, so the
+//!   blocking and event-loop handles behave alike.
+//!
+//! The handle holds a `Weak` reference to the runtime. A task may own its
+//! own handle (or a handle to a task that owns one to it) without making
+//! an `Rc` cycle that would keep everything alive; and a handle that
+//! outlives its runtime simply reports `Err(is_cancelled)`.
+//!
+//! Read next: `reactor.rs`.
+
+use super::executor::Core;
+use super::task::{Stage, TaskKey};
+use crate::JoinError;
+use crate::task_id::TaskId;
+use futures_task::ArcWake;
+use std::fmt;
+use std::future::Future;
+use std::marker::PhantomData;
+use std::pin::Pin;
+use std::rc::Weak;
+use std::task::{Context, Poll};
+
+/// A handle to a spawned task: await it for the task's output.
+#[must_use = "dropping a JoinHandle detaches the task; bind it to `_handle` if that is what you mean"]
+pub struct JoinHandle<T> {
+    core: Weak<Core>,
+    key: TaskKey,
+    id: TaskId,
+    /// Set once the output has been handed out.
+    claimed: bool,
+    // `fn() -> T`: we hand out a `T` but hold none, so the handle is
+    // `Unpin` whatever `T` is.
+    _output: PhantomData<fn() -> T>,
+}
+
+impl<T> JoinHandle<T> {
+    pub(crate) fn new(core: Weak<Core>, key: TaskKey, id: TaskId) -> JoinHandle<T> {
+        JoinHandle {
+            core,
+            key,
+            id,
+            claimed: false,
+            _output: PhantomData,
+        }
+    }
+
+    /// The task's id, as traces show it.
+    pub fn id(&self) -> TaskId {
+        self.id
+    }
+
+    /// Cancels the task: its future is dropped at the loop's next turn
+    /// (at its next `.await` if the task aborts itself) and awaiting this
+    /// handle gives `Err(is_cancelled)`. Does nothing if it has finished.
+    pub fn abort(&self) {
+        let Some(core) = self.core.upgrade() else {
+            return; // the runtime is gone, and the task with it
+        };
+        let waker = {
+            let mut tasks = core.tasks().borrow_mut();
+            match tasks.get_mut(self.key) {
+                Some(task) if !matches!(task.stage, Stage::Finished(_)) => {
+                    task.abort_requested = true;
+                    task.waker.clone()
+                }
+                _ => return,
+            }
+        };
+        // Queue the task so that the loop sees the request soon.
+        ArcWake::wake_by_ref(&waker);
+    }
+
+    /// True once the task has run to its end, panicked or been cancelled.
+    pub fn is_finished(&self) -> bool {
+        if self.claimed {
+            return true;
+        }
+        let Some(core) = self.core.upgrade() else {
+            return true;
+        };
+        let tasks = core.tasks().borrow();
+        match tasks.get(self.key) {
+            Some(task) => matches!(task.stage, Stage::Finished(_)),
+            None => true,
+        }
+    }
+}
+
+impl<T: 'static> Future for JoinHandle<T> {
+    type Output = Result<T, JoinError>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        assert!(
+            !self.claimed,
+            "a JoinHandle was polled after it returned Ready; await it only once"
+        );
+        let Some(core) = self.core.upgrade() else {
+            self.claimed = true;
+            return Poll::Ready(Err(JoinError::cancelled()));
+        };
+        let mut tasks = core.tasks().borrow_mut();
+        let Some(task) = tasks.get_mut(self.key) else {
+            // The runtime shut down and took the task with it.
+            self.claimed = true;
+            return Poll::Ready(Err(JoinError::cancelled()));
+        };
+        let Stage::Finished(outcome) = &mut task.stage else {
+            // Not done yet: leave our waker (the latest one wins).
+            let old_waker = match &mut task.join_waker {
+                Some(stored) if stored.will_wake(cx.waker()) => None,
+                slot => slot.replace(cx.waker().clone()),
+            };
+            drop(tasks);
+            drop(old_waker);
+            return Poll::Pending;
+        };
+        let outcome = outcome
+            .take()
+            .expect("a finished task's outcome is taken once");
+        let task = tasks.remove(self.key);
+        drop(tasks);
+        drop(task);
+        self.claimed = true;
+        Poll::Ready(outcome.map(|output| {
+            *output
+                .downcast::<T>()
+                .expect("a task's output has the type its JoinHandle names")
+        }))
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    /// Detaches the task, or frees a finished task's unclaimed output.
+    fn drop(&mut self) {
+        if self.claimed {
+            return;
+        }
+        let Some(core) = self.core.upgrade() else {
+            return;
+        };
+        let mut tasks = core.tasks().borrow_mut();
+        let Some(task) = tasks.get_mut(self.key) else {
+            return;
+        };
+        if matches!(task.stage, Stage::Finished(_)) {
+            let task = tasks.remove(self.key);
+            drop(tasks);
+            drop(task); // the output's own Drop runs outside the borrow
+        } else {
+            task.has_handle = false;
+            let join_waker = task.join_waker.take();
+            drop(tasks);
+            drop(join_waker);
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinHandle<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JoinHandle")
+            .field("id", &self.id)
+            .field("finished", &self.is_finished())
+            .finish()
+    }
+}

@@ -1,0 +1,39 @@
+//! The event loop: one thread, many tasks.
+//!
+//! A task here is a future. The loop polls it; when it cannot go on it
+//! returns `Pending`, having left a *waker* with whatever it waits for (a
+//! timer, a socket, a channel, another task). When that thing happens, it
+//! calls the waker, which puts the task back on the run queue. When the
+//! run queue is empty the loop sleeps in one system call (`epoll_wait`,
+//! through mio) until the first timer is due or something wakes a task.
+//! Nothing ever blocks the thread except that one call, which is why one
+//! thread can serve thousands of waiting tasks.
+//!
+//! Read the files in this order:
+//!
+//! 1. `task.rs`: what a task is, and the table that owns them.
+//! 2. `waker.rs`: how a wake becomes a key on a run queue.
+//! 3. `executor.rs`: the loop that polls; `runtime.rs`: `block_on`,
+//!    `spawn`; `context.rs`: how `spawn` finds the runtime.
+//! 4. `join_handle.rs`: awaiting, aborting and detaching tasks.
+//! 5. `reactor.rs`: sleeping in the kernel, and waking from other threads.
+//! 6. `timer.rs`, `timeout.rs`, `yield_now.rs`: futures built on all that.
+//!
+//! The same programs on threads: [`crate::blocking`].
+
+mod context;
+mod executor;
+mod join_handle;
+mod reactor;
+mod runtime;
+mod task;
+mod timeout;
+mod timer;
+mod waker;
+mod yield_now;
+
+pub use join_handle::JoinHandle;
+pub use runtime::{Runtime, spawn};
+pub use timeout::{Elapsed, Timeout, timeout};
+pub use timer::{Sleep, sleep, sleep_until};
+pub use yield_now::{YieldNow, yield_now};

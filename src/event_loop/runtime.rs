@@ -1,0 +1,101 @@
+//! `Runtime`, `block_on` and `spawn`: the user's side of the executor.
+//!
+//! `block_on` makes the calling thread the loop thread until its future
+//! completes. Its future is not a spawned task (it lives on the caller's
+//! stack and may borrow from it), but it is scheduled like one: it has its
+//! own waker and key, and takes its turn on the run queue. So a busy task
+//! cannot starve it, and it cannot starve the tasks.
+//!
+//! `block_on` returns as soon as its own future is done, even if other
+//! tasks are still runnable or waiting; they stay with the `Runtime`, a
+//! later `block_on` continues them, and dropping the `Runtime` drops them.
+//!
+//! Read next: `join_handle.rs`.
+
+use super::context;
+use super::executor::Core;
+use super::join_handle::JoinHandle;
+use futures_task::waker_ref;
+use std::future::Future;
+use std::io;
+use std::pin::pin;
+use std::rc::Rc;
+use std::task::{Context, Poll};
+
+/// A single-threaded event loop. Create one per thread that runs async
+/// code; several may exist at once, on one thread or on many.
+///
+/// It is `!Send`: its tasks may hold `Rc`s and other `!Send` values, so the
+/// runtime must stay on the thread that made it.
+pub struct Runtime {
+    core: Rc<Core>,
+}
+
+impl Runtime {
+    /// A new runtime with an empty task table, no timers and its own
+    /// `epoll` instance. Fails only if the OS refuses the epoll/eventfd
+    /// descriptors (for example when out of file descriptors).
+    pub fn new() -> io::Result<Runtime> {
+        Ok(Runtime { core: Core::new()? })
+    }
+
+    /// Runs `future`, and every spawned task, on this thread until
+    /// `future` completes, then returns its output.
+    ///
+    /// # Panics
+    /// If called inside another `block_on` on this thread, and if `future`
+    /// panics (the panic passes through to the caller, as a panic in a
+    /// plain function call would). A panicking *spawned* task does not
+    /// reach here: its `JoinHandle` reports it.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        let _entered = context::enter(&self.core);
+        let mut future = pin!(future);
+        let main_waker = self.core.main_waker();
+        let waker = waker_ref(&main_waker);
+        let mut cx = Context::from_waker(&waker);
+        loop {
+            let Some(key) = self.core.next_runnable() else {
+                self.core.park();
+                continue;
+            };
+            if key != main_waker.key {
+                self.core.run_task(key);
+                continue;
+            }
+            main_waker.clear_queued();
+            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+                return output;
+            }
+        }
+    }
+}
+
+impl Drop for Runtime {
+    /// Drops every task's future and every unclaimed output; never waits.
+    fn drop(&mut self) {
+        self.core.shutdown();
+    }
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("tasks", &self.core.tasks().borrow().len())
+            .field("timers", &self.core.timers().lock().len())
+            .finish()
+    }
+}
+
+/// Starts `future` as a new task on the runtime running on this thread,
+/// and returns a handle to await its output. The task first runs when the
+/// caller yields or awaits. The future need not be `Send`.
+///
+/// # Panics
+/// Outside `Runtime::block_on` (no runtime is running on this thread).
+pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    context::expect_current("duet::event_loop::spawn").spawn(future)
+}

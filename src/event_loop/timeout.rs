@@ -1,0 +1,74 @@
+//! `timeout`: race a future against a [`Sleep`].
+//!
+//! The combinator is tiny: poll the inner future; if it is not ready, poll
+//! the sleep; whichever finishes first decides the output. The inner
+//! future is polled first, so one that is ready exactly at the deadline
+//! still counts as in time. Both leave their wakers with the same task,
+//! so whichever fires first gets the task polled again.
+//!
+//! One detail teaches something about pinning: to poll a `!Unpin` future
+//! that is a field of our struct we would need "pin projection", which is
+//! either `unsafe` code or a macro crate. This crate forbids `unsafe`, so
+//! the inner future is boxed instead. The price is one allocation per
+//! `timeout` call.
+//!
+//! Read next: `yield_now.rs`.
+
+use super::timer::{Sleep, sleep};
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The error of a [`timeout`] whose deadline came first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed {
+    _private: (),
+}
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("deadline has elapsed")
+    }
+}
+
+impl std::error::Error for Elapsed {}
+
+/// A future that gives `future`'s output, or `Err(Elapsed)` if `duration`
+/// passes first. The deadline is counted from this call.
+pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
+    Timeout {
+        future: Box::pin(future),
+        sleep: sleep(duration),
+    }
+}
+
+/// The future made by [`timeout`].
+#[must_use = "a Timeout does nothing unless you .await it"]
+pub struct Timeout<F> {
+    future: Pin<Box<F>>,
+    sleep: Sleep,
+}
+
+impl<F: Future> Future for Timeout<F> {
+    type Output = Result<F::Output, Elapsed>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        if let Poll::Ready(output) = self.future.as_mut().poll(cx) {
+            return Poll::Ready(Ok(output));
+        }
+        match Pin::new(&mut self.sleep).poll(cx) {
+            Poll::Ready(()) => Poll::Ready(Err(Elapsed { _private: () })),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+}
+
+impl<F> fmt::Debug for Timeout<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timeout")
+            .field("deadline", &self.sleep.deadline())
+            .finish_non_exhaustive()
+    }
+}

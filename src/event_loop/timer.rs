@@ -1,0 +1,203 @@
+//! Timers: `sleep` without a thread that sleeps.
+//!
+//! A [`Sleep`] future, when first polled, puts its deadline and its task's
+//! waker into the runtime's [`TimerTable`] and returns `Pending`. The loop
+//! asks the table for the earliest deadline and parks in the reactor no
+//! longer than that; after every park it takes every expired entry out and
+//! wakes its waker. One thread can so wait for 100,000 deadlines at once.
+//!
+//! The table is a `BTreeMap` keyed by `(deadline, sequence number)`:
+//!
+//! - the earliest deadline is the first key, found in O(log n);
+//! - a dropped `Sleep` removes its own entry in O(log n), so cancelled
+//!   timers leave nothing behind (a `BinaryHeap` cannot remove from the
+//!   middle: it would keep dead entries until their deadlines pass);
+//! - the sequence number keeps equal deadlines apart and in creation order.
+//!
+//! A hashed timer wheel would make insert and remove O(1), at the price of
+//! rounding deadlines to ticks and of a good deal more code; a teaching
+//! runtime takes the exact, obvious structure.
+//!
+//! Two rules make timers correct rather than approximately right:
+//!
+//! - never early: `Sleep::poll` itself compares `Instant::now()` with the
+//!   deadline, so a spurious wake cannot end a sleep early; and mio rounds
+//!   its timeout *up* to whole milliseconds, so the loop never wakes early
+//!   either (it would just park again);
+//! - the latest waker wins: a `Sleep` polled by a new task (or with a new
+//!   waker) replaces the stored waker unless `will_wake` says it is the
+//!   same (PITFALLS.md #2).
+//!
+//! The table sits behind a mutex so that `Sleep` is `Send` and can be
+//! dropped on any thread; the loop is its only busy user.
+//!
+//! Read next: `timeout.rs`, then `yield_now.rs`.
+
+use super::context;
+use parking_lot::Mutex;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+/// A deadline plus a sequence number that makes it unique.
+type TimerKey = (Instant, u64);
+
+/// Every pending timer of one runtime.
+#[derive(Default)]
+pub(crate) struct TimerTable {
+    entries: BTreeMap<TimerKey, Waker>,
+    next_sequence: u64,
+}
+
+/// The table, shared between the loop and the `Sleep`s that use it.
+pub(crate) type Timers = Arc<Mutex<TimerTable>>;
+
+impl TimerTable {
+    fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
+        let key = (deadline, self.next_sequence);
+        self.next_sequence += 1;
+        self.entries.insert(key, waker);
+        key
+    }
+
+    /// Replaces the waker of a pending entry. False if the entry has fired.
+    fn update_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
+        match self.entries.get_mut(&key) {
+            Some(stored) => {
+                if !stored.will_wake(waker) {
+                    stored.clone_from(waker);
+                }
+                true
+            }
+            None => false,
+        }
+    }
+
+    fn remove(&mut self, key: TimerKey) -> Option<Waker> {
+        self.entries.remove(&key)
+    }
+
+    /// The earliest pending deadline.
+    pub(crate) fn next_deadline(&self) -> Option<Instant> {
+        self.entries
+            .first_key_value()
+            .map(|(&(deadline, _), _)| deadline)
+    }
+
+    /// Moves the wakers of every entry due at `now` into `expired`, in
+    /// deadline order. The caller wakes them after unlocking the table.
+    pub(crate) fn take_expired(&mut self, now: Instant, expired: &mut Vec<Waker>) {
+        while let Some(entry) = self.entries.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            expired.push(entry.remove());
+        }
+    }
+
+    /// How many timers are pending.
+    pub(crate) fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub(crate) fn clear(&mut self) -> BTreeMap<TimerKey, Waker> {
+        std::mem::take(&mut self.entries)
+    }
+}
+
+/// A future that completes at a deadline. Made by [`sleep`] or
+/// [`sleep_until`]; it may be created anywhere (even outside `block_on`)
+/// and registers its timer when first polled.
+#[must_use = "a Sleep does nothing unless you .await it"]
+pub struct Sleep {
+    deadline: Instant,
+    registration: Option<Registration>,
+}
+
+/// Where a polled `Sleep` left its entry.
+struct Registration {
+    timers: Timers,
+    key: TimerKey,
+}
+
+/// Waits until `duration` has passed (measured from this call).
+pub fn sleep(duration: Duration) -> Sleep {
+    sleep_until(deadline_after(duration))
+}
+
+/// Waits until `deadline`. A deadline in the past completes at once.
+pub fn sleep_until(deadline: Instant) -> Sleep {
+    Sleep {
+        deadline,
+        registration: None,
+    }
+}
+
+/// `now + duration`, saturating for durations too large for `Instant`
+/// (`Duration::MAX` means "never", in practice).
+pub(crate) fn deadline_after(duration: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(duration)
+        .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
+}
+
+impl Sleep {
+    /// When this sleep completes.
+    pub fn deadline(&self) -> Instant {
+        self.deadline
+    }
+
+    fn deregister(&mut self) {
+        if let Some(registration) = self.registration.take() {
+            // Drop the removed waker after the lock is released.
+            let waker = registration.timers.lock().remove(registration.key);
+            drop(waker);
+        }
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if Instant::now() >= self.deadline {
+            self.deregister();
+            return Poll::Ready(());
+        }
+        if let Some(registration) = &self.registration
+            && registration
+                .timers
+                .lock()
+                .update_waker(registration.key, cx.waker())
+        {
+            return Poll::Pending;
+        }
+        // Not registered yet; or our entry fired, yet the clock says we
+        // are early (it cannot, with a monotonic clock, but we would
+        // rather register again than trust that).
+        let timers = context::expect_current("duet::event_loop::sleep (polling a Sleep)")
+            .timers()
+            .clone();
+        let key = timers.lock().insert(self.deadline, cx.waker().clone());
+        self.registration = Some(Registration { timers, key });
+        Poll::Pending
+    }
+}
+
+impl Drop for Sleep {
+    fn drop(&mut self) {
+        self.deregister();
+    }
+}
+
+impl std::fmt::Debug for Sleep {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Sleep")
+            .field("deadline", &self.deadline)
+            .field("registered", &self.registration.is_some())
+            .finish()
+    }
+}

@@ -1,0 +1,118 @@
+//! Wakers: how a task that returned `Pending` gets polled again.
+//!
+//! A `Waker` is a handle anyone may hold and call, from any thread. Ours is
+//! an `Arc<TaskWaker>`, made with `futures_task::ArcWake` (no `unsafe`, no
+//! hand-built vtable). It carries the task's [`TaskKey`] and a handle to
+//! the runtime's [`Shared`] part, never the future itself: the future may
+//! be `!Send`, and it stays in the loop's task table.
+//!
+//! Waking does one thing: put the key on a run queue. It never polls the
+//! task there and then. Polling inside `wake` would run user code inside
+//! whoever called `wake`, perhaps while they hold a lock, which is how
+//! executors deadlock (PITFALLS.md #9).
+//!
+//! There are two run queues, because there are two kinds of caller:
+//!
+//! - on the loop thread, the key goes straight onto the loop's local
+//!   `VecDeque`: no lock, no allocation (amortised), no system call;
+//! - on any other thread, the key goes onto a `crossbeam_channel` and the
+//!   loop is unparked through the reactor (see `reactor.rs`).
+//!
+//! Read next: `executor.rs`, which takes keys off the queues and polls.
+
+use super::context;
+use super::reactor::Unparker;
+use super::task::TaskKey;
+use crossbeam_channel::{Receiver, Sender};
+use futures_task::ArcWake;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// The part of one runtime that every thread can reach.
+pub(crate) struct Shared {
+    remote_sender: Sender<TaskKey>,
+    remote_receiver: Receiver<TaskKey>,
+    unparker: Unparker,
+    /// Set when the runtime is dropped: later wakes are no-ops.
+    closed: AtomicBool,
+}
+
+impl Shared {
+    pub(crate) fn new(unparker: Unparker) -> Shared {
+        let (remote_sender, remote_receiver) = crossbeam_channel::unbounded();
+        Shared {
+            remote_sender,
+            remote_receiver,
+            unparker,
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// Puts `key` on a run queue of this runtime.
+    pub(crate) fn schedule(self: &Arc<Self>, key: TaskKey) {
+        // The fast path: we are on this runtime's loop thread.
+        if context::push_local(self, key) {
+            return;
+        }
+        if self.closed.load(Ordering::Acquire) {
+            return; // The runtime is gone; nobody is left to poll the task.
+        }
+        // A send on an unbounded channel only fails when the receiver is
+        // gone, and we own the receiver: it cannot fail.
+        let _ = self.remote_sender.send(key);
+        // The loop may be asleep in the kernel: knock.
+        self.unparker.unpark();
+    }
+
+    /// The keys that other threads woke since the last call.
+    pub(crate) fn take_remote_wakes(&self) -> crossbeam_channel::TryIter<'_, TaskKey> {
+        self.remote_receiver.try_iter()
+    }
+
+    pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+}
+
+/// What a task's `Waker` points to. One per task, made at spawn.
+pub(crate) struct TaskWaker {
+    pub(crate) key: TaskKey,
+    /// True while the key sits on a run queue. A wake that finds it already
+    /// true does nothing, so a task woken a thousand times before it runs
+    /// is queued, and polled, once (PITFALLS.md #6).
+    queued: AtomicBool,
+    shared: Arc<Shared>,
+}
+
+impl TaskWaker {
+    /// A waker for `key`. `queued` says whether the caller is about to put
+    /// the key on the run queue itself (as spawn does).
+    pub(crate) fn new(key: TaskKey, shared: Arc<Shared>, queued: bool) -> Arc<TaskWaker> {
+        Arc::new(TaskWaker {
+            key,
+            queued: AtomicBool::new(queued),
+            shared,
+        })
+    }
+
+    /// Called by the loop just before it polls the task: from here on, a
+    /// new wake must queue the task again, because the poll that is about
+    /// to run may already have missed the event behind that wake.
+    ///
+    /// A swap (read-modify-write) with `AcqRel`, not a plain store: it
+    /// reads the `true` written by the waker's own swap, so whatever the
+    /// waking thread wrote before waking is visible to the poll
+    /// (tokio-rs/tokio#7632 is this bug, with the wrong ordering).
+    pub(crate) fn clear_queued(&self) {
+        self.queued.swap(false, Ordering::AcqRel);
+    }
+}
+
+impl ArcWake for TaskWaker {
+    fn wake_by_ref(arc_self: &Arc<Self>) {
+        if arc_self.queued.swap(true, Ordering::AcqRel) {
+            return; // Already on a queue: coalesce.
+        }
+        arc_self.shared.schedule(arc_self.key);
+    }
+}

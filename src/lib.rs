@@ -1,0 +1,40 @@
+//! # duet: two runtimes that play the same piece
+//!
+//! duet teaches how an async runtime works by running the same programs on
+//! two runtimes, side by side:
+//!
+//! - [`blocking`]: straight-line code. Every task gets its own OS thread;
+//!   waiting means the thread sleeps in the kernel. This is the reference
+//!   you already know.
+//! - [`event_loop`]: one thread, many tasks. A task is a future; when it
+//!   cannot go on it returns `Pending` and leaves a *waker* behind; the loop
+//!   runs whatever is ready and, when nothing is, sleeps in the kernel
+//!   until a timer or a socket (or another thread) needs it.
+//!
+//! The belief duet answers is "async means many threads, sync means one".
+//! It is the other way round: the event loop serves thousands of waiting
+//! tasks on one thread because it never blocks, while straight-line code
+//! needs a thread for every task that waits.
+//!
+//! ## Reading order
+//!
+//! 1. `README.md`, then `DESIGN.md` (the architecture and every choice).
+//! 2. This file, then [`JoinError`], shared by both runtimes.
+//! 3. [`blocking`]: threads, `sleep`, sockets and channels as std gives them.
+//! 4. [`event_loop`]: start at its module doc; it walks you through
+//!    `task` → `waker` → `executor` → `reactor` → `timer`.
+//!
+//! A program reads almost line for line alike on both runtimes: the
+//! difference is `async`, `.await` and the module path. Compare
+//! `examples/hello_blocking.rs` with `examples/hello_event_loop.rs`.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod blocking;
+pub mod event_loop;
+mod join_error;
+mod task_id;
+
+pub use join_error::JoinError;
+pub use task_id::TaskId;

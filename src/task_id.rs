@@ -1,0 +1,32 @@
+//! `TaskId`: a small number that names a task in traces and messages.
+//!
+//! Both runtimes number their tasks from one counter, so a trace of a
+//! program that uses both never shows two tasks with the same name.
+
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// A task's number: unique in the process, never reused.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
+pub struct TaskId(u64);
+
+impl TaskId {
+    /// The next unused id.
+    pub(crate) fn next() -> TaskId {
+        // Relaxed is enough: we need each number once, not an order
+        // between this counter and any other memory.
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        TaskId(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+
+    /// The number itself.
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "task {}", self.0)
+    }
+}
