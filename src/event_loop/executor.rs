@@ -64,7 +64,7 @@ pub(crate) struct Core {
     tasks: RefCell<TaskTable>,
     run_queue: RefCell<VecDeque<TaskKey>>,
     timers: Timers,
-    reactor: RefCell<Reactor>,
+    reactor: Reactor,
     polls_since_reactor: Cell<u32>,
     /// Reused between timer turns, so firing timers does not allocate.
     expired_timers: RefCell<Vec<Waker>>,
@@ -86,7 +86,7 @@ impl Core {
             tasks: RefCell::default(),
             run_queue: RefCell::default(),
             timers: Timers::default(),
-            reactor: RefCell::new(reactor),
+            reactor,
             polls_since_reactor: Cell::new(0),
             expired_timers: RefCell::default(),
             block_on_calls: Cell::new(0),
@@ -99,6 +99,10 @@ impl Core {
 
     pub(crate) fn tasks(&self) -> &RefCell<TaskTable> {
         &self.tasks
+    }
+
+    pub(crate) fn reactor(&self) -> &Reactor {
+        &self.reactor
     }
 
     pub(crate) fn timers(&self) -> &Timers {
@@ -138,7 +142,7 @@ impl Core {
     pub(crate) fn main_waker(&self) -> Arc<TaskWaker> {
         let generation = self.block_on_calls.get().wrapping_add(1);
         self.block_on_calls.set(generation);
-        let key = TaskKey::main(generation);
+        let key = TaskKey::reserved(generation);
         self.schedule_local(key);
         TaskWaker::new(key, self.shared.clone(), true)
     }
@@ -164,7 +168,7 @@ impl Core {
     }
 
     fn turn_reactor(&self, timeout: Option<Duration>) {
-        self.reactor.borrow_mut().park(timeout);
+        self.reactor.park(timeout);
         self.polls_since_reactor.set(0);
         self.run_queue
             .borrow_mut()

@@ -11,21 +11,28 @@
 //!
 //! Read the files in this order:
 //!
-//! 1. `task.rs`: what a task is, and the table that owns them.
+//! 1. `slab.rs`, then `task.rs`: what a task is, and the table that owns them.
 //! 2. `waker.rs`: how a wake becomes a key on a run queue.
 //! 3. `executor.rs`: the loop that polls; `runtime.rs`: `block_on`,
 //!    `spawn`; `context.rs`: how `spawn` finds the runtime.
 //! 4. `join_handle.rs`: awaiting, aborting and detaching tasks.
-//! 5. `reactor.rs`: sleeping in the kernel, and waking from other threads.
+//! 5. `reactor.rs`: sleeping in the kernel until a socket, a timer or
+//!    another thread needs the loop; `io_source.rs`: the edge-triggered
+//!    read/write discipline; `net/`: TCP built on it;
+//!    `spawn_blocking.rs`: handing blocking work to another thread.
 //! 6. `timer.rs`, `timeout.rs`, `yield_now.rs`: futures built on all that.
 //!
 //! The same programs on threads: [`crate::blocking`].
 
 mod context;
 mod executor;
+mod io_source;
 mod join_handle;
+pub mod net;
 mod reactor;
 mod runtime;
+mod slab;
+mod spawn_blocking;
 mod task;
 mod timeout;
 mod timer;
@@ -34,6 +41,7 @@ mod yield_now;
 
 pub use join_handle::JoinHandle;
 pub use runtime::{Runtime, spawn};
+pub use spawn_blocking::spawn_blocking;
 pub use timeout::{Elapsed, Timeout, timeout};
 pub use timer::{Sleep, sleep, sleep_until};
 pub use yield_now::{YieldNow, yield_now};

@@ -6,27 +6,66 @@
 //! for all three: `mio::Poll::poll` (epoll on Linux), with the time to the
 //! earliest deadline as its timeout. Parking the loop *is* polling mio.
 //!
-//! Wakes from other threads arrive as an event too: a [`mio::Waker`]
-//! (an eventfd on Linux) is registered with the poll, and [`Unparker`]
-//! writes to it. This closes the classic "check, then sleep" race
-//! (PITFALLS.md #3): if a wake lands after the loop found nothing to do
-//! but before it entered `poll`, the eventfd is already readable and
-//! `poll` returns at once. Nothing is lost, and no `thread::park` token
-//! can be stolen by other code on this thread (PITFALLS.md #4).
+//! **Wakes from other threads** arrive as an event too: a [`mio::Waker`]
+//! (an eventfd) is registered with the poll, and [`Unparker`] writes to
+//! it. This closes the "check, then sleep" race (PITFALLS.md #3): a wake
+//! that lands after the loop found nothing to do but before it entered
+//! `epoll_wait` has already made the eventfd readable, so the wait returns
+//! at once. No `thread::park` token can be stolen either (PITFALLS.md #4).
 //!
-//! Read next: `timer.rs`.
+//! **Sockets** are registered once, for both directions, *edge-triggered*:
+//! the kernel reports a change from "not ready" to "ready", once. So the
+//! reactor remembers readiness per source and direction, and only the I/O
+//! code clears it, when a system call says `WouldBlock` (PITFALLS.md #8).
+//! The I/O side of that contract is in `io_source.rs`.
+//!
+//! Each source's token is its slab key (see `slab.rs`), generation and
+//! all. An event for a socket that was dropped, whose slot now belongs to
+//! a new socket, carries the old generation and is ignored: the newcomer
+//! is never woken for its predecessor's event.
+//!
+//! Read next: `io_source.rs`.
 
-use mio::{Events, Poll, Token};
+use super::slab::{Key, Slab};
+use mio::unix::SourceFd;
+use mio::{Events, Interest, Poll, Token};
+use std::cell::RefCell;
 use std::io;
+use std::os::fd::RawFd;
+use std::task::{Context, Waker};
 use std::time::Duration;
 
-/// The token of the cross-thread waker. I/O sources get other tokens.
-const UNPARK: Token = Token(0);
+/// The token of the cross-thread waker. Slab keys never pack to this
+/// value (its index half is the slab's reserved index).
+const UNPARK: Token = Token(usize::MAX);
 
-/// Owns the loop's `mio::Poll`.
+/// One direction of a source: reading or writing.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Direction {
+    Read,
+    Write,
+}
+
+/// What the reactor knows about one registered source.
+struct SourceState {
+    /// The last edge we saw in this direction has not yet been used up by
+    /// a `WouldBlock`. New sources start "ready": the first attempt just
+    /// tries the system call, which is the only way to find out.
+    ready: [bool; 2],
+    /// Tasks waiting for the next edge, per direction. Usually one; a
+    /// listener shared by several accepting tasks has several. All are
+    /// woken: one wins the connection, the rest find `WouldBlock` and wait
+    /// again. (A single slot would lose all but the last waiter.)
+    waiters: [Vec<Waker>; 2],
+}
+
+/// Owns the loop's `mio::Poll` and every registered I/O source's state.
 pub(crate) struct Reactor {
-    poll: Poll,
-    events: Events,
+    poll: RefCell<Poll>,
+    events: RefCell<Events>,
+    sources: RefCell<Slab<SourceState>>,
+    /// Reused between parks, so dispatching events does not allocate.
+    to_wake: RefCell<Vec<Waker>>,
 }
 
 /// Wakes a parked loop from any thread.
@@ -40,27 +79,120 @@ impl Reactor {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), UNPARK)?;
         let reactor = Reactor {
-            poll,
-            events: Events::with_capacity(1024),
+            poll: RefCell::new(poll),
+            events: RefCell::new(Events::with_capacity(1024)),
+            sources: RefCell::default(),
+            to_wake: RefCell::default(),
         };
         Ok((reactor, Unparker { waker }))
     }
 
     /// Sleeps in the kernel until an event arrives or `timeout` passes
-    /// (`None`: no timeout; `Some(ZERO)`: just look, never sleep).
-    /// Returns how many events arrived.
-    pub(crate) fn park(&mut self, timeout: Option<Duration>) -> usize {
-        match self.poll.poll(&mut self.events, timeout) {
+    /// (`None`: no timeout; `Some(ZERO)`: just look, never sleep), then
+    /// wakes every task waiting for a direction that became ready.
+    pub(crate) fn park(&self, timeout: Option<Duration>) {
+        let mut events = self.events.borrow_mut();
+        match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
-            // A signal interrupted the wait: the caller re-checks timers
-            // and queues and parks again if there is still nothing to do.
-            Err(error) if error.kind() == io::ErrorKind::Interrupted => return 0,
+            // A signal interrupted the wait: the loop re-checks its queues
+            // and timers, and parks again if there is still nothing to do.
+            Err(error) if error.kind() == io::ErrorKind::Interrupted => return,
             Err(error) => panic!("duet: the event loop's epoll_wait failed: {error}"),
         }
-        // Only the unparker is registered so far; its event carries no
-        // information beyond "look at the remote queue", which the
-        // executor does after every park anyway.
-        self.events.iter().count()
+        let mut to_wake = self.to_wake.take();
+        {
+            let mut sources = self.sources.borrow_mut();
+            for event in events.iter() {
+                // The unparker's event means "look at the remote queue",
+                // which the executor does after every park anyway.
+                if event.token() == UNPARK {
+                    continue;
+                }
+                let Some(source) = sources.get_mut(Key::from_usize(event.token().0)) else {
+                    continue; // a stale token: that source is gone
+                };
+                // A closed or failed socket counts as ready both ways: the
+                // next system call reports EOF or the error.
+                let failed = event.is_error();
+                if event.is_readable() || event.is_read_closed() || failed {
+                    source.mark_ready(Direction::Read, &mut to_wake);
+                }
+                if event.is_writable() || event.is_write_closed() || failed {
+                    source.mark_ready(Direction::Write, &mut to_wake);
+                }
+            }
+        }
+        drop(events);
+        // Wake with no borrow held (PITFALLS.md #9).
+        for waker in to_wake.drain(..) {
+            waker.wake();
+        }
+        self.to_wake.replace(to_wake);
+    }
+
+    /// Starts watching `fd` in both directions, edge-triggered.
+    pub(crate) fn register(&self, fd: RawFd) -> io::Result<Key> {
+        let key = self.sources.borrow_mut().insert(|_| SourceState {
+            ready: [true, true],
+            waiters: [Vec::new(), Vec::new()],
+        });
+        let interest = Interest::READABLE | Interest::WRITABLE;
+        let registered = self.poll.borrow().registry().register(
+            &mut SourceFd(&fd),
+            Token(key.to_usize()),
+            interest,
+        );
+        if let Err(error) = registered {
+            self.sources.borrow_mut().remove(key);
+            return Err(error);
+        }
+        Ok(key)
+    }
+
+    /// Stops watching `fd`. Its waiting tasks' wakers are dropped: whoever
+    /// dropped the socket also dropped the futures that waited on it.
+    pub(crate) fn deregister(&self, key: Key, fd: RawFd) {
+        // Deregistering an fd that is about to be closed can only fail if
+        // it was never registered; there is nothing useful to do then.
+        let _ = self.poll.borrow().registry().deregister(&mut SourceFd(&fd));
+        let removed = self.sources.borrow_mut().remove(key);
+        drop(removed); // outside the borrow: dropping a waker may run code
+    }
+
+    /// Ready if the source's last edge in `direction` is unused; otherwise
+    /// leaves `cx`'s waker to be woken by the next edge.
+    pub(crate) fn poll_ready(&self, key: Key, direction: Direction, cx: &mut Context<'_>) -> bool {
+        let mut sources = self.sources.borrow_mut();
+        let Some(source) = sources.get_mut(key) else {
+            return true; // deregistered: let the system call report why
+        };
+        if source.ready[direction as usize] {
+            return true;
+        }
+        let waiters = &mut source.waiters[direction as usize];
+        if !waiters.iter().any(|waiter| waiter.will_wake(cx.waker())) {
+            waiters.push(cx.waker().clone());
+        }
+        false
+    }
+
+    /// A system call said `WouldBlock`: the edge is used up.
+    pub(crate) fn clear_ready(&self, key: Key, direction: Direction) {
+        if let Some(source) = self.sources.borrow_mut().get_mut(key) {
+            source.ready[direction as usize] = false;
+        }
+    }
+
+    /// How many sources are registered.
+    pub(crate) fn source_count(&self) -> usize {
+        self.sources.borrow().len()
+    }
+}
+
+impl SourceState {
+    fn mark_ready(&mut self, direction: Direction, to_wake: &mut Vec<Waker>) {
+        self.ready[direction as usize] = true;
+        to_wake.append(&mut self.waiters[direction as usize]);
     }
 }
 
@@ -70,5 +202,32 @@ impl Unparker {
         // `wake` can only fail if the eventfd is broken; the loop would
         // then find the remote wake at its next regular check.
         let _ = self.waker.wake();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_task::noop_waker;
+
+    #[test]
+    fn an_event_for_a_dropped_source_does_not_wake_the_slots_next_owner() {
+        let (reactor, _unparker) = Reactor::new().unwrap();
+        let (a, _) = std::os::unix::net::UnixStream::pair().unwrap();
+        let (b, _b_peer) = std::os::unix::net::UnixStream::pair().unwrap();
+        use std::os::fd::AsRawFd;
+        let old = reactor.register(a.as_raw_fd()).unwrap();
+        reactor.deregister(old, a.as_raw_fd());
+        let new = reactor.register(b.as_raw_fd()).unwrap();
+        assert_ne!(old, new);
+        // The new source has used up its readiness and waits for an edge.
+        reactor.clear_ready(new, Direction::Read);
+        let waker = noop_waker();
+        let mut cx = Context::from_waker(&waker);
+        assert!(!reactor.poll_ready(new, Direction::Read, &mut cx));
+        // An event carrying the old token changes nothing for the new one.
+        let mut sources = reactor.sources.borrow_mut();
+        assert!(sources.get_mut(Key::from_usize(old.to_usize())).is_none());
+        assert!(!sources.get(new).unwrap().ready[Direction::Read as usize]);
     }
 }

@@ -82,6 +82,7 @@ impl std::fmt::Debug for Runtime {
         f.debug_struct("Runtime")
             .field("tasks", &self.core.tasks().borrow().len())
             .field("timers", &self.core.timers().lock().len())
+            .field("io_sources", &self.core.reactor().source_count())
             .finish()
     }
 }

@@ -1,0 +1,172 @@
+//! `TcpStream`: connect, read and write without blocking the loop.
+//!
+//! An async `connect` is three steps. `connect(2)` on a non-blocking socket
+//! returns at once with the handshake in flight. The socket becomes
+//! *writable* when the handshake ends, however it ends. Then we ask how it
+//! ended: `take_error` (`SO_ERROR`) holds a failure such as
+//! `ConnectionRefused`; if there is none, `peer_addr` succeeding means we
+//! are connected, and `NotConnected` means the handshake is still going
+//! (a spurious wake), so we wait again.
+
+use super::split::{ReadHalf, WriteHalf, split};
+use crate::event_loop::io_source::IoSource;
+use crate::event_loop::reactor::Direction;
+use std::future::poll_fn;
+use std::io::{self, Read, Write};
+use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+
+/// A TCP connection.
+pub struct TcpStream {
+    pub(super) io: IoSource<mio::net::TcpStream>,
+}
+
+impl TcpStream {
+    pub(super) fn from_mio(stream: mio::net::TcpStream) -> TcpStream {
+        TcpStream {
+            io: IoSource::new(stream),
+        }
+    }
+
+    /// Connects to `addr`, trying each address it resolves to in turn.
+    ///
+    /// Resolving a host name (not an IP address) asks the system resolver,
+    /// which blocks the loop thread; resolve names in `spawn_blocking` if
+    /// that matters to you.
+    pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
+        let mut last_error = None;
+        for addr in addr.to_socket_addrs()? {
+            match TcpStream::connect_one(addr).await {
+                Ok(stream) => return Ok(stream),
+                Err(error) => last_error = Some(error),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| {
+            io::Error::new(io::ErrorKind::InvalidInput, "no addresses to connect to")
+        }))
+    }
+
+    async fn connect_one(addr: SocketAddr) -> io::Result<TcpStream> {
+        let stream = TcpStream::from_mio(mio::net::TcpStream::connect(addr)?);
+        poll_fn(|cx| {
+            stream.io.poll_io(cx, Direction::Write, |socket| {
+                if let Some(error) = socket.take_error()? {
+                    return Err(error);
+                }
+                match socket.peer_addr() {
+                    Ok(_) => Ok(()),
+                    // Still handshaking: treat as "not ready yet".
+                    Err(error) if error.kind() == io::ErrorKind::NotConnected => {
+                        Err(io::ErrorKind::WouldBlock.into())
+                    }
+                    Err(error) => Err(error),
+                }
+            })
+        })
+        .await?;
+        Ok(stream)
+    }
+
+    /// Reads what has arrived, up to `buf.len()` bytes, waiting if nothing
+    /// has. `Ok(0)` means the peer closed its side (and stays `Ok(0)`).
+    pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        read(&self.io, buf).await
+    }
+
+    /// Writes some of `buf` (at least one byte unless `buf` is empty),
+    /// waiting while the socket's send buffer is full.
+    pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        write(&self.io, buf).await
+    }
+
+    /// Writes all of `buf`, however many partial writes that takes.
+    pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
+        write_all(&self.io, buf).await
+    }
+
+    /// Fills `buf` exactly; `UnexpectedEof` if the peer closes first.
+    pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
+        read_exact(&self.io, buf).await
+    }
+
+    /// Does nothing: writes go straight to the kernel. Here for parity
+    /// with `blocking::net::TcpStream`.
+    pub async fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// Closes the read side, the write side, or both. After
+    /// `shutdown(Shutdown::Write)` the peer reads EOF, and can still send.
+    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
+        self.io.get_ref().shutdown(how)
+    }
+
+    /// This end's address.
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().local_addr()
+    }
+
+    /// The other end's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.io.get_ref().peer_addr()
+    }
+
+    /// Turns Nagle's algorithm off (`true`) so small writes go out at once.
+    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
+        self.io.get_ref().set_nodelay(nodelay)
+    }
+
+    /// Splits the stream so one task can read while another writes. Both
+    /// halves share one registration; the reactor keeps a reader and a
+    /// writer waiting at the same time, and wakes each for its direction.
+    pub fn into_split(self) -> io::Result<(ReadHalf, WriteHalf)> {
+        Ok(split(self))
+    }
+}
+
+// The I/O loops below take the `IoSource` rather than `&mut TcpStream`, so
+// that `ReadHalf` and `WriteHalf` share them.
+
+pub(super) async fn read(io: &IoSource<mio::net::TcpStream>, buf: &mut [u8]) -> io::Result<usize> {
+    poll_fn(|cx| io.poll_io(cx, Direction::Read, |mut s| s.read(buf))).await
+}
+
+pub(super) async fn write(io: &IoSource<mio::net::TcpStream>, buf: &[u8]) -> io::Result<usize> {
+    poll_fn(|cx| io.poll_io(cx, Direction::Write, |mut s| s.write(buf))).await
+}
+
+pub(super) async fn write_all(
+    io: &IoSource<mio::net::TcpStream>,
+    mut buf: &[u8],
+) -> io::Result<()> {
+    while !buf.is_empty() {
+        let written = write(io, buf).await?;
+        if written == 0 {
+            return Err(io::ErrorKind::WriteZero.into());
+        }
+        buf = &buf[written..];
+    }
+    Ok(())
+}
+
+pub(super) async fn read_exact(
+    io: &IoSource<mio::net::TcpStream>,
+    mut buf: &mut [u8],
+) -> io::Result<()> {
+    while !buf.is_empty() {
+        let read = read(io, buf).await?;
+        if read == 0 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        buf = &mut buf[read..];
+    }
+    Ok(())
+}
+
+impl std::fmt::Debug for TcpStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TcpStream")
+            .field("local_addr", &self.local_addr().ok())
+            .field("peer_addr", &self.peer_addr().ok())
+            .finish()
+    }
+}
