@@ -32,6 +32,7 @@
 #![deny(missing_docs)]
 
 pub mod blocking;
+mod channel_error;
 pub mod event_loop;
 mod join_error;
 mod task_id;

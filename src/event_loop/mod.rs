@@ -14,16 +14,20 @@
 //! 1. `slab.rs`, then `task.rs`: what a task is, and the table that owns them.
 //! 2. `waker.rs`: how a wake becomes a key on a run queue.
 //! 3. `executor.rs`: the loop that polls; `runtime.rs`: `block_on`,
-//!    `spawn`; `context.rs`: how `spawn` finds the runtime.
-//! 4. `join_handle.rs`: awaiting, aborting and detaching tasks.
-//! 5. `reactor.rs`: sleeping in the kernel until a socket, a timer or
-//!    another thread needs the loop; `io_source.rs`: the edge-triggered
-//!    read/write discipline; `net/`: TCP built on it;
+//!    `spawn`; `context.rs`: how `spawn` finds the runtime;
+//!    `join_handle.rs`: awaiting, aborting and detaching tasks.
+//! 4. `reactor.rs`: sleeping in the kernel until a socket, a timer or
+//!    another thread needs the loop.
+//! 5. `timer.rs`, `timeout.rs`, `yield_now.rs`: the first futures built
+//!    on all that.
+//! 6. `io_source.rs`: the edge-triggered read/write discipline; `net/`:
+//!    TCP built on it.
+//! 7. `channel/`: async channels written by hand, wakers in plain sight;
 //!    `spawn_blocking.rs`: handing blocking work to another thread.
-//! 6. `timer.rs`, `timeout.rs`, `yield_now.rs`: futures built on all that.
 //!
 //! The same programs on threads: [`crate::blocking`].
 
+pub mod channel;
 mod context;
 mod executor;
 mod io_source;

@@ -24,7 +24,7 @@
 //! a new socket, carries the old generation and is ignored: the newcomer
 //! is never woken for its predecessor's event.
 //!
-//! Read next: `io_source.rs`.
+//! Read next: `timer.rs`; the I/O side of readiness is in `io_source.rs`.
 
 use super::slab::{Key, Slab};
 use mio::unix::SourceFd;

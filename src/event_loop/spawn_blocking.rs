@@ -8,10 +8,10 @@
 //! The mechanism is the blocking runtime's, plus one wake:
 //!
 //! 1. a new OS thread runs the closure (inside `catch_unwind`);
-//! 2. it puts the result in a slot shared with a small task on the loop,
-//!    and wakes that task's waker; from another thread, the wake goes
-//!    through the remote queue and the reactor's `mio::Waker`, so a parked
-//!    loop wakes up;
+//! 2. it sends the result on a `oneshot` channel (see `channel/`) to a
+//!    small task on the loop; from another thread, the wake goes through
+//!    the remote queue and the reactor's `mio::Waker`, so a parked loop
+//!    wakes up;
 //! 3. the task returns the result, or re-raises the closure's panic, which
 //!    the executor catches like any task's panic: the handle reports
 //!    `Err(is_panic)` with the original payload.
@@ -25,23 +25,14 @@
 //! Aborting the handle drops the waiting task; the thread cannot be
 //! stopped and runs its closure to the end, its result dropped.
 //!
-//! Read next: `timer.rs`.
+//! Read next: the tests, starting with `tests/pitfalls.rs`.
 
+use super::channel::oneshot;
 use super::context;
 use super::join_handle::JoinHandle;
 use crate::task_id::TaskId;
-use parking_lot::Mutex;
-use std::future::poll_fn;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::sync::Arc;
-use std::task::{Poll, Waker};
 use std::thread;
-
-/// Where the helper thread leaves its result for the loop.
-struct Handoff<T> {
-    result: Option<thread::Result<T>>,
-    waker: Option<Waker>,
-}
 
 /// Runs `f` on a new OS thread and returns a handle that the loop's tasks
 /// can await. Must be called on a thread running a runtime.
@@ -54,42 +45,24 @@ where
     F: FnOnce() -> T + Send + 'static,
 {
     let core = context::expect_current("duet::event_loop::spawn_blocking");
-    let handoff = Arc::new(Mutex::new(Handoff {
-        result: None,
-        waker: None,
-    }));
-    let thread_handoff = handoff.clone();
+    let (sender, receiver) = oneshot();
     thread::Builder::new()
         .name(format!("duet-blocking-{}", TaskId::next().as_u64()))
         .spawn(move || {
-            let result = catch_unwind(AssertUnwindSafe(f));
-            let waker = {
-                let mut handoff = thread_handoff.lock();
-                handoff.result = Some(result);
-                handoff.waker.take()
-            };
-            // Wake after unlocking (PITFALLS.md #9).
-            if let Some(waker) = waker {
-                waker.wake();
-            }
+            // If the task was aborted, nobody is listening: the result is
+            // dropped here.
+            let _ = sender.send(catch_unwind(AssertUnwindSafe(f)));
         })
         .unwrap_or_else(|error| {
             panic!("duet::event_loop::spawn_blocking: the OS refused a new thread: {error}")
         });
     core.spawn(async move {
-        let result = poll_fn(|cx| {
-            let mut handoff = handoff.lock();
-            match handoff.result.take() {
-                Some(result) => Poll::Ready(result),
-                None => {
-                    handoff.waker = Some(cx.waker().clone());
-                    Poll::Pending
-                }
-            }
-        })
-        .await;
-        // A panic in the closure becomes this task's panic, which the
-        // executor reports through the JoinHandle with the same payload.
-        result.unwrap_or_else(|payload| resume_unwind(payload))
+        match receiver.await {
+            Some(Ok(value)) => value,
+            // A panic in the closure becomes this task's panic, which the
+            // executor reports through the JoinHandle with the same payload.
+            Some(Err(payload)) => resume_unwind(payload),
+            None => unreachable!("the helper thread always sends: catch_unwind caught any panic"),
+        }
     })
 }

@@ -10,7 +10,7 @@
 //! and timers every few dozen polls however busy the queue is, so a task
 //! that yields in a loop cannot starve them (PITFALLS.md #7).
 //!
-//! Read next: the rest of the crate's reading order in `DESIGN.md`.
+//! Read next: `io_source.rs`, where sockets meet the reactor.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -19,7 +19,7 @@
 //! - `stream.rs`: `TcpStream`, and how an async `connect` completes.
 //! - `split.rs`: `ReadHalf`/`WriteHalf`, one task reading while another writes.
 //!
-//! Read next: `spawn_blocking.rs`.
+//! Read next: `channel/mod.rs`.
 
 mod listener;
 mod split;

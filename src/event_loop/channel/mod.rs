@@ -1,0 +1,162 @@
+//! Channels written by hand: where wakers are easiest to see.
+//!
+//! A receiver with nothing to read leaves its waker in the channel and
+//! returns `Pending`; a sender that adds a value takes that waker out and
+//! wakes it. A sender facing a full bounded channel does the same in the
+//! other direction. That is all an async channel is. Read `mpsc.rs` for the
+//! handshake ("check, store the waker, all under one lock") and why its
+//! order matters, and `waiters.rs` for how a cancelled waiter passes on a
+//! wake-up it was given.
+//!
+//! The names and behaviour match [`crate::blocking::channel`] (which is
+//! crossbeam's channel): `bounded(n)` holds exactly `n` values; `send`
+//! fails once the receiver is gone, releasing senders that wait on a full
+//! channel; `recv` gives `None` once every sender is gone and the queue is
+//! drained; values left in the channel when the receiver goes are dropped.
+//!
+//! Senders and receivers are `Send` when `T` is: a `Sender` works from a
+//! std thread (`try_send` needs no runtime at all), from `spawn_blocking`,
+//! or from a task on another runtime; its wakes reach the receiving loop
+//! through that loop's remote queue and reactor waker.
+//!
+//! Read next: `mpsc.rs`, `waiters.rs`, `oneshot.rs`, then
+//! `spawn_blocking.rs`, which is built on a oneshot.
+
+mod mpsc;
+pub mod oneshot;
+mod waiters;
+
+pub use crate::channel_error::{SendError, TrySendError};
+pub use oneshot::oneshot;
+
+use mpsc::Chan;
+use std::fmt;
+use std::future::poll_fn;
+use std::sync::Arc;
+use waiters::Ticket;
+
+/// A channel with no limit: `send` never waits (memory is the limit).
+pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
+    channel(None)
+}
+
+/// A channel that holds at most `capacity` values; `send` waits while it
+/// is full. This back-pressure keeps a fast producer from running away
+/// from a slow consumer.
+///
+/// # Panics
+/// If `capacity` is 0 (there is no rendezvous channel on either runtime).
+pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
+    assert!(
+        capacity > 0,
+        "duet::event_loop::channel::bounded: capacity must be at least 1"
+    );
+    channel(Some(capacity))
+}
+
+fn channel<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
+    let chan = Arc::new(Chan::new(capacity));
+    (Sender { chan: chan.clone() }, Receiver { chan })
+}
+
+/// The sending side. Clone it to send from several tasks or threads.
+pub struct Sender<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// The receiving side. Share it (`Rc`/`Arc`) to receive from several tasks.
+pub struct Receiver<T> {
+    chan: Arc<Chan<T>>,
+}
+
+/// Takes a waiting future out of line if it is dropped before it finishes
+/// (see `waiters.rs`).
+struct InLine<'a, T> {
+    chan: &'a Chan<T>,
+    ticket: Ticket,
+    sending: bool,
+}
+
+impl<T> Drop for InLine<'_, T> {
+    fn drop(&mut self) {
+        if self.sending {
+            self.chan.cancel_send(&mut self.ticket);
+        } else {
+            self.chan.cancel_recv(&mut self.ticket);
+        }
+    }
+}
+
+impl<T> Sender<T> {
+    /// Sends `value`, waiting while the channel is full. Fails, handing
+    /// `value` back, once the receiver is gone (also while waiting).
+    pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
+        let mut value = Some(value);
+        let mut line = InLine {
+            chan: &self.chan,
+            ticket: None,
+            sending: true,
+        };
+        poll_fn(|cx| self.chan.poll_send(cx, &mut value, &mut line.ticket)).await
+    }
+
+    /// Sends without waiting: `Full` if the channel is full, `Closed` if
+    /// the receiver is gone. Needs no runtime, so any thread can feed a
+    /// loop with it.
+    pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
+        self.chan.try_send(value)
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Waits for the next value; `None` once every sender is gone and the
+    /// queue is empty.
+    pub async fn recv(&self) -> Option<T> {
+        let mut line = InLine {
+            chan: &self.chan,
+            ticket: None,
+            sending: false,
+        };
+        poll_fn(|cx| self.chan.poll_recv(cx, &mut line.ticket)).await
+    }
+
+    /// Takes a value if one is queued, without waiting.
+    pub fn try_recv(&self) -> Option<T> {
+        self.chan.try_recv()
+    }
+}
+
+// Written by hand: `#[derive(Clone)]` would demand `T: Clone`, but cloning
+// a Sender copies a handle, never a value.
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        self.chan.add_sender();
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        self.chan.drop_sender();
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        self.chan.drop_receiver();
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.chan.describe(f, "Sender")
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.chan.describe(f, "Receiver")
+    }
+}
