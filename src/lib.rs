@@ -36,6 +36,7 @@ mod channel_error;
 pub mod event_loop;
 mod join_error;
 mod task_id;
+pub mod trace;
 
 pub use join_error::JoinError;
 pub use task_id::TaskId;

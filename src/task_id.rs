@@ -30,3 +30,14 @@ impl fmt::Display for TaskId {
         write!(f, "task {}", self.0)
     }
 }
+
+/// `file.rs:line`: the readable default name of a task, where it was
+/// spawned (`#[track_caller]` hands us the caller's location for free).
+pub(crate) fn spawn_site(location: &std::panic::Location<'_>) -> String {
+    let file = location
+        .file()
+        .rsplit('/')
+        .next()
+        .unwrap_or(location.file());
+    format!("{file}:{}", location.line())
+}

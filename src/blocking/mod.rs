@@ -20,7 +20,9 @@ pub mod channel;
 pub mod net;
 
 use crate::JoinError;
-use crate::task_id::TaskId;
+use crate::task_id::{TaskId, spawn_site};
+use crate::trace::{self, CurrentTask, EventKind};
+use std::panic::Location;
 use std::thread;
 use std::time::Duration;
 
@@ -63,13 +65,39 @@ impl Runtime {
 /// # Panics
 /// If the OS refuses to start another thread (too many threads, or out of
 /// memory for their stacks).
+#[track_caller]
 pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
     // Numbered from the same counter as event-loop tasks, so a debugger or
     // a trace of a program that uses both never shows one name twice.
     let id = TaskId::next();
+    let location = Location::caller();
+    trace::name_task(id, || spawn_site(location));
+    spawn_thread(id, format!("duet-task-{}", id.as_u64()), f)
+}
+
+/// As [`spawn`], naming the thread (and the task, in traces) `name`.
+pub fn spawn_named<T: Send + 'static>(
+    name: impl Into<String>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> JoinHandle<T> {
+    let id = TaskId::next();
+    let name = name.into();
+    trace::name_task(id, || name.clone());
+    spawn_thread(id, name, f)
+}
+
+fn spawn_thread<T: Send + 'static>(
+    id: TaskId,
+    thread_name: String,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> JoinHandle<T> {
+    trace::emit(|| (Some(id), EventKind::Spawn));
     let thread = thread::Builder::new()
-        .name(format!("duet-task-{}", id.as_u64()))
-        .spawn(f)
+        .name(thread_name)
+        .spawn(move || {
+            let _life = ThreadLife::start(id);
+            f()
+        })
         .unwrap_or_else(|err| {
             panic!(
                 "duet::blocking::spawn: the OS refused to start another thread ({err}); \
@@ -78,6 +106,30 @@ pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinH
             )
         });
     JoinHandle { thread }
+}
+
+/// Traces a task thread's start, and its exit when dropped, which happens
+/// also when the task panics.
+struct ThreadLife {
+    id: TaskId,
+    _current: CurrentTask,
+}
+
+impl ThreadLife {
+    fn start(id: TaskId) -> ThreadLife {
+        trace::emit(|| (Some(id), EventKind::ThreadStart));
+        ThreadLife {
+            id,
+            _current: CurrentTask::enter(id),
+        }
+    }
+}
+
+impl Drop for ThreadLife {
+    fn drop(&mut self) {
+        let id = self.id;
+        trace::emit(|| (Some(id), EventKind::ThreadExit));
+    }
 }
 
 /// Owns a spawned task; [`JoinHandle::join`] waits for its result.
@@ -133,6 +185,8 @@ pub fn yield_now() {
 /// after it, so a timeline shows each thread asleep in the kernel. Having
 /// one doorway keeps that a one-place change. Until then it just waits.
 pub(crate) fn blocked_on<T>(on: &'static str, wait: impl FnOnce() -> T) -> T {
-    let _ = on; // read by the trace chapter
-    wait()
+    trace::emit(|| (trace::current_task(), EventKind::Block { on }));
+    let result = wait();
+    trace::emit(|| (trace::current_task(), EventKind::Unblock));
+    result
 }

@@ -39,6 +39,7 @@ use super::timer::Timers;
 use super::waker::{Shared, TaskWaker};
 use crate::JoinError;
 use crate::task_id::TaskId;
+use crate::trace::{self, CurrentTask, EventKind};
 use futures_task::waker_ref;
 use std::any::Any;
 use std::cell::{Cell, RefCell};
@@ -117,7 +118,12 @@ impl Core {
 
     /// Puts a new task in the table and on the run queue. It first runs
     /// when the spawner yields or awaits: spawn never polls.
-    pub(crate) fn spawn<F>(self: &Rc<Self>, future: F) -> JoinHandle<F::Output>
+    /// `name` is only called if tracing is on.
+    pub(crate) fn spawn<F>(
+        self: &Rc<Self>,
+        future: F,
+        name: impl FnOnce() -> String,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -126,9 +132,11 @@ impl Core {
         // waker's `Arc` are the two allocations a spawn costs.
         let future: TaskFuture = Box::pin(async move { Box::new(future.await) as Box<dyn Any> });
         let id = TaskId::next();
+        trace::name_task(id, name);
+        trace::emit(|| (Some(id), EventKind::Spawn));
         let key = self.tasks.borrow_mut().insert(|key| Task {
             stage: Stage::Idle(future),
-            waker: TaskWaker::new(key, self.shared.clone(), true),
+            waker: TaskWaker::new(key, id, self.shared.clone(), true),
             join_waker: None,
             has_handle: true,
             abort_requested: false,
@@ -143,8 +151,10 @@ impl Core {
         let generation = self.block_on_calls.get().wrapping_add(1);
         self.block_on_calls.set(generation);
         let key = TaskKey::reserved(generation);
+        let id = TaskId::next();
+        trace::name_task(id, || "block_on".to_string());
         self.schedule_local(key);
-        TaskWaker::new(key, self.shared.clone(), true)
+        TaskWaker::new(key, id, self.shared.clone(), true)
     }
 
     /// The next key to run, or `None` when nothing is runnable. Every
@@ -153,7 +163,9 @@ impl Core {
         let polls = self.polls_since_reactor.get() + 1;
         self.polls_since_reactor.set(polls);
         if polls >= EVENT_INTERVAL {
-            self.turn_reactor(Some(Duration::ZERO));
+            // A look, not a sleep: no Park event is traced for it.
+            self.reactor.park(Some(Duration::ZERO));
+            self.after_reactor();
         }
         self.run_queue.borrow_mut().pop_front()
     }
@@ -164,11 +176,15 @@ impl Core {
         let next_deadline = self.timers.lock().next_deadline();
         let timeout =
             next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
-        self.turn_reactor(timeout);
+        trace::emit(|| (None, EventKind::Park { timeout }));
+        self.reactor.park(timeout);
+        trace::emit(|| (None, EventKind::Unpark));
+        self.after_reactor();
     }
 
-    fn turn_reactor(&self, timeout: Option<Duration>) {
-        self.reactor.park(timeout);
+    /// After the reactor has turned (and woken the tasks whose sockets are
+    /// ready): take in the wakes from other threads, and fire due timers.
+    fn after_reactor(&self) {
         self.polls_since_reactor.set(0);
         self.run_queue
             .borrow_mut()
@@ -183,6 +199,7 @@ impl Core {
             .take_expired(Instant::now(), &mut expired);
         // Wake after the lock is released: a waker may run foreign code.
         for waker in expired.drain(..) {
+            trace::emit(|| (None, EventKind::TimerFired));
             waker.wake();
         }
         self.expired_timers.replace(expired);
@@ -197,7 +214,9 @@ impl Core {
         };
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
-        let result = catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)));
+        let result = traced_poll(waker.id, || {
+            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
+        });
         match result {
             Ok(Poll::Pending) => self.put_back(key, future),
             Ok(Poll::Ready(output)) => {
@@ -294,6 +313,25 @@ impl Core {
         let timers = self.timers.lock().clear();
         drop(timers);
     }
+}
+
+/// Runs one poll of task `id` between `PollStart` and `PollEnd` trace
+/// events, with the task marked as this thread's current one so that what
+/// it waits for is traced under its name.
+pub(crate) fn traced_poll<T>(
+    id: TaskId,
+    poll: impl FnOnce() -> std::thread::Result<Poll<T>>,
+) -> std::thread::Result<Poll<T>> {
+    if !trace::enabled() {
+        return poll();
+    }
+    trace::emit(|| (Some(id), EventKind::PollStart));
+    let current = CurrentTask::enter(id);
+    let result = poll();
+    drop(current);
+    let ready = !matches!(result, Ok(Poll::Pending));
+    trace::emit(|| (Some(id), EventKind::PollEnd { ready }));
+    result
 }
 
 /// Drops `value`, catching a panic from its `Drop`. Returns the payload of

@@ -30,6 +30,7 @@ use super::context;
 use super::executor::Core;
 use super::reactor::Direction;
 use super::slab::Key;
+use crate::trace::{self, EventKind, WaitOn};
 use std::cell::OnceCell;
 use std::io;
 use std::os::fd::AsRawFd;
@@ -76,6 +77,14 @@ impl<S: AsRawFd> IoSource<S> {
         let reactor = core.reactor();
         loop {
             if !reactor.poll_ready(key, direction, cx) {
+                trace::emit(|| {
+                    let fd = self.inner.as_raw_fd();
+                    let on = match direction {
+                        Direction::Read => WaitOn::Readable { fd },
+                        Direction::Write => WaitOn::Writable { fd },
+                    };
+                    (trace::current_task(), EventKind::Wait { on })
+                });
                 return Poll::Pending;
             }
             match op(&self.inner) {

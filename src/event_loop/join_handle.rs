@@ -24,6 +24,7 @@ use super::executor::Core;
 use super::task::{Stage, TaskKey};
 use crate::JoinError;
 use crate::task_id::TaskId;
+use crate::trace::{self, EventKind, WaitOn};
 use futures_task::ArcWake;
 use std::fmt;
 use std::future::Future;
@@ -124,6 +125,15 @@ impl<T: 'static> Future for JoinHandle<T> {
             };
             drop(tasks);
             drop(old_waker);
+            let id = self.id;
+            trace::emit(|| {
+                (
+                    trace::current_task(),
+                    EventKind::Wait {
+                        on: WaitOn::Task(id),
+                    },
+                )
+            });
             return Poll::Pending;
         };
         let outcome = outcome

@@ -44,7 +44,7 @@ mod waker;
 mod yield_now;
 
 pub use join_handle::JoinHandle;
-pub use runtime::{Runtime, spawn};
+pub use runtime::{Runtime, spawn, spawn_named};
 pub use spawn_blocking::spawn_blocking;
 pub use timeout::{Elapsed, Timeout, timeout};
 pub use timer::{Sleep, sleep, sleep_until};

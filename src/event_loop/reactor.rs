@@ -27,6 +27,7 @@
 //! Read next: `timer.rs`; the I/O side of readiness is in `io_source.rs`.
 
 use super::slab::{Key, Slab};
+use crate::trace::{self, EventKind};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use std::cell::RefCell;
@@ -114,6 +115,11 @@ impl Reactor {
                 // A closed or failed socket counts as ready both ways: the
                 // next system call reports EOF or the error.
                 let failed = event.is_error();
+                trace::emit(|| {
+                    let readable = event.is_readable() || event.is_read_closed() || failed;
+                    let writable = event.is_writable() || event.is_write_closed() || failed;
+                    (None, EventKind::IoReady { readable, writable })
+                });
                 if event.is_readable() || event.is_read_closed() || failed {
                     source.mark_ready(Direction::Read, &mut to_wake);
                 }

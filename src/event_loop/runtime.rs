@@ -13,11 +13,13 @@
 //! Read next: `join_handle.rs`.
 
 use super::context;
-use super::executor::Core;
+use super::executor::{Core, traced_poll};
 use super::join_handle::JoinHandle;
+use crate::task_id::spawn_site;
 use futures_task::waker_ref;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
 use std::task::{Context, Poll};
@@ -63,7 +65,9 @@ impl Runtime {
                 continue;
             }
             main_waker.clear_queued();
-            if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            // A panic here is the caller's own and passes straight through.
+            let poll = traced_poll(main_waker.id, || Ok(future.as_mut().poll(&mut cx)));
+            if let Ok(Poll::Ready(output)) = poll {
                 return output;
             }
         }
@@ -93,10 +97,22 @@ impl std::fmt::Debug for Runtime {
 ///
 /// # Panics
 /// Outside `Runtime::block_on` (no runtime is running on this thread).
+#[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    context::expect_current("duet::event_loop::spawn").spawn(future)
+    // Traces name the task after the line that spawned it.
+    let location = Location::caller();
+    context::expect_current("duet::event_loop::spawn").spawn(future, || spawn_site(location))
+}
+
+/// As [`spawn`], with a name that traces show next to the task's number.
+pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    context::expect_current("duet::event_loop::spawn_named").spawn(future, || name.into())
 }

@@ -30,8 +30,8 @@
 use super::channel::oneshot;
 use super::context;
 use super::join_handle::JoinHandle;
-use crate::task_id::TaskId;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use crate::task_id::{TaskId, spawn_site};
+use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::thread;
 
 /// Runs `f` on a new OS thread and returns a handle that the loop's tasks
@@ -39,12 +39,14 @@ use std::thread;
 ///
 /// # Panics
 /// Outside `Runtime::block_on`, or if the OS refuses a new thread.
+#[track_caller]
 pub fn spawn_blocking<T, F>(f: F) -> JoinHandle<T>
 where
     T: Send + 'static,
     F: FnOnce() -> T + Send + 'static,
 {
     let core = context::expect_current("duet::event_loop::spawn_blocking");
+    let location = Location::caller();
     let (sender, receiver) = oneshot();
     thread::Builder::new()
         .name(format!("duet-blocking-{}", TaskId::next().as_u64()))
@@ -56,13 +58,19 @@ where
         .unwrap_or_else(|error| {
             panic!("duet::event_loop::spawn_blocking: the OS refused a new thread: {error}")
         });
-    core.spawn(async move {
-        match receiver.await {
-            Some(Ok(value)) => value,
-            // A panic in the closure becomes this task's panic, which the
-            // executor reports through the JoinHandle with the same payload.
-            Some(Err(payload)) => resume_unwind(payload),
-            None => unreachable!("the helper thread always sends: catch_unwind caught any panic"),
-        }
-    })
+    let name = move || format!("spawn_blocking {}", spawn_site(location));
+    core.spawn(
+        async move {
+            match receiver.await {
+                Some(Ok(value)) => value,
+                // A panic in the closure becomes this task's panic, which the
+                // executor reports through the JoinHandle with the same payload.
+                Some(Err(payload)) => resume_unwind(payload),
+                None => {
+                    unreachable!("the helper thread always sends: catch_unwind caught any panic")
+                }
+            }
+        },
+        name,
+    )
 }

@@ -34,6 +34,7 @@
 //! Read next: `timeout.rs`, then `yield_now.rs`.
 
 use super::context;
+use crate::trace::{self, EventKind, WaitOn};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -163,10 +164,20 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if Instant::now() >= self.deadline {
+        let now = Instant::now();
+        if now >= self.deadline {
             self.deregister();
             return Poll::Ready(());
         }
+        let remaining = self.deadline - now;
+        trace::emit(|| {
+            (
+                trace::current_task(),
+                EventKind::Wait {
+                    on: WaitOn::Timer { remaining },
+                },
+            )
+        });
         if let Some(registration) = &self.registration
             && registration
                 .timers

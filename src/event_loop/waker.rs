@@ -23,6 +23,8 @@
 use super::context;
 use super::reactor::Unparker;
 use super::task::TaskKey;
+use crate::task_id::TaskId;
+use crate::trace::{self, EventKind};
 use crossbeam_channel::{Receiver, Sender};
 use futures_task::ArcWake;
 use std::sync::Arc;
@@ -48,15 +50,31 @@ impl Shared {
         }
     }
 
-    /// Puts `key` on a run queue of this runtime.
-    pub(crate) fn schedule(self: &Arc<Self>, key: TaskKey) {
+    /// Puts `key` (the task `id`) on a run queue of this runtime.
+    pub(crate) fn schedule(self: &Arc<Self>, key: TaskKey, id: TaskId) {
         // The fast path: we are on this runtime's loop thread.
         if context::push_local(self, key) {
+            trace::emit(|| {
+                (
+                    Some(id),
+                    EventKind::Wake {
+                        from_other_thread: false,
+                    },
+                )
+            });
             return;
         }
         if self.closed.load(Ordering::Acquire) {
             return; // The runtime is gone; nobody is left to poll the task.
         }
+        trace::emit(|| {
+            (
+                Some(id),
+                EventKind::Wake {
+                    from_other_thread: true,
+                },
+            )
+        });
         // A send on an unbounded channel only fails when the receiver is
         // gone, and we own the receiver: it cannot fail.
         let _ = self.remote_sender.send(key);
@@ -77,6 +95,8 @@ impl Shared {
 /// What a task's `Waker` points to. One per task, made at spawn.
 pub(crate) struct TaskWaker {
     pub(crate) key: TaskKey,
+    /// The task's public number, for traces.
+    pub(crate) id: TaskId,
     /// True while the key sits on a run queue. A wake that finds it already
     /// true does nothing, so a task woken a thousand times before it runs
     /// is queued, and polled, once (PITFALLS.md #6).
@@ -87,9 +107,15 @@ pub(crate) struct TaskWaker {
 impl TaskWaker {
     /// A waker for `key`. `queued` says whether the caller is about to put
     /// the key on the run queue itself (as spawn does).
-    pub(crate) fn new(key: TaskKey, shared: Arc<Shared>, queued: bool) -> Arc<TaskWaker> {
+    pub(crate) fn new(
+        key: TaskKey,
+        id: TaskId,
+        shared: Arc<Shared>,
+        queued: bool,
+    ) -> Arc<TaskWaker> {
         Arc::new(TaskWaker {
             key,
+            id,
             queued: AtomicBool::new(queued),
             shared,
         })
@@ -113,6 +139,6 @@ impl ArcWake for TaskWaker {
         if arc_self.queued.swap(true, Ordering::AcqRel) {
             return; // Already on a queue: coalesce.
         }
-        arc_self.shared.schedule(arc_self.key);
+        arc_self.shared.schedule(arc_self.key, arc_self.id);
     }
 }

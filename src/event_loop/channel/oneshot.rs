@@ -8,6 +8,7 @@
 //!
 //! Read next: `../spawn_blocking.rs`.
 
+use crate::trace::{self, EventKind, WaitOn};
 use parking_lot::Mutex;
 use std::future::Future;
 use std::pin::Pin;
@@ -96,6 +97,14 @@ impl<T> Future for Receiver<T> {
             Some(stored) if stored.will_wake(cx.waker()) => {}
             stored => *stored = Some(cx.waker().clone()),
         }
+        trace::emit(|| {
+            (
+                trace::current_task(),
+                EventKind::Wait {
+                    on: WaitOn::Channel,
+                },
+            )
+        });
         Poll::Pending
     }
 }

@@ -13,6 +13,7 @@
 //! still on the list, it just leaves; if it is gone, it had been chosen,
 //! and the caller passes the wake-up on to the next waiter.
 
+use crate::trace::{self, EventKind, WaitOn};
 use std::collections::VecDeque;
 use std::task::Waker;
 
@@ -30,6 +31,14 @@ impl Waiters {
     /// Leaves `waker` to be woken, or refreshes it if `ticket` is still on
     /// the list (the latest waker wins: the future may have moved tasks).
     pub(super) fn register(&mut self, ticket: &mut Ticket, waker: &Waker) {
+        trace::emit(|| {
+            (
+                trace::current_task(),
+                EventKind::Wait {
+                    on: WaitOn::Channel,
+                },
+            )
+        });
         if let Some(number) = *ticket
             && let Some((_, stored)) = self.queue.iter_mut().find(|(n, _)| *n == number)
         {

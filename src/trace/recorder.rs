@@ -1,0 +1,242 @@
+//! The switch, and the one list every thread appends to.
+//!
+//! A trace point in the runtimes looks like this:
+//!
+//! ```ignore
+//! trace::emit(|| (Some(task_id), EventKind::PollStart));
+//! ```
+//!
+//! `emit` is `#[inline]` and does one thing before anything else: a
+//! *relaxed* load of [`STATE`]. Relaxed is enough because nothing is
+//! published through the flag: a thread that sees "on" a moment late only
+//! misses an event at the very edge of a capture. When tracing is off that
+//! load and an untaken branch are the whole cost; the closure that builds
+//! the event is never called.
+//!
+//! When tracing is on, `record` takes a global mutex, reads the clock
+//! *inside* it (so `at` never decreases across threads: the lock orders
+//! the events), prints the line if `DUET_TRACE` is set, and appends the
+//! event to the running capture, if any. Slow, and deliberately simple:
+//! tracing is for watching, not for production.
+//!
+//! Read next: `event.rs`.
+
+use super::event::{Event, EventKind};
+use crate::task_id::TaskId;
+use parking_lot::Mutex;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::time::Instant;
+
+const OFF: u8 = 0;
+const ON: u8 = 1;
+/// Not yet decided: `DUET_TRACE` has not been read.
+const UNKNOWN: u8 = 2;
+
+/// Is anyone listening? See the module comment for the ordering.
+static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
+
+/// Everything `record` needs, behind one lock.
+static RECORDER: Mutex<Recorder> = Mutex::new(Recorder {
+    print: false,
+    origin: None,
+    capture: None,
+    names: BTreeMap::new(),
+});
+
+struct Recorder {
+    /// `DUET_TRACE` is set: print each event to stderr.
+    print: bool,
+    /// Time zero for printed events: the first event of the process.
+    origin: Option<Instant>,
+    capture: Option<Capture>,
+    /// Task names, kept while anyone is listening.
+    names: BTreeMap<TaskId, Arc<str>>,
+}
+
+struct Capture {
+    start: Instant,
+    events: Vec<Event>,
+}
+
+/// True if events are being recorded or printed.
+#[inline]
+pub(crate) fn enabled() -> bool {
+    match STATE.load(Ordering::Relaxed) {
+        OFF => false,
+        ON => true,
+        _ => read_environment(),
+    }
+}
+
+/// Decides, once, whether `DUET_TRACE` asks for printing.
+#[cold]
+fn read_environment() -> bool {
+    let print =
+        std::env::var_os("DUET_TRACE").is_some_and(|value| !value.is_empty() && value != "0");
+    let mut recorder = RECORDER.lock();
+    recorder.print = print;
+    if STATE.load(Ordering::Relaxed) == UNKNOWN {
+        STATE.store(if print { ON } else { OFF }, Ordering::Relaxed);
+    }
+    STATE.load(Ordering::Relaxed) == ON
+}
+
+/// Records the event that `make` builds, if anyone is listening.
+#[inline]
+pub(crate) fn emit(make: impl FnOnce() -> (Option<TaskId>, EventKind)) {
+    if enabled() {
+        let (task, kind) = make();
+        record(task, kind);
+    }
+}
+
+#[cold]
+fn record(task: Option<TaskId>, kind: EventKind) {
+    let thread = thread_label();
+    let mut recorder = RECORDER.lock();
+    let now = Instant::now();
+    let task_name = task.and_then(|id| recorder.names.get(&id).cloned());
+    if recorder.print {
+        let origin = *recorder.origin.get_or_insert(now);
+        let event = Event {
+            at: now - origin,
+            thread: thread.clone(),
+            task,
+            kind: kind.clone(),
+            task_name: task_name.clone(),
+        };
+        eprintln!("{event}");
+    }
+    if let Some(capture) = &mut recorder.capture {
+        capture.events.push(Event {
+            at: now - capture.start,
+            thread,
+            task,
+            kind,
+            task_name,
+        });
+    }
+}
+
+/// Remembers a task's name for the events that follow, if anyone is
+/// listening. `name` is only called then.
+#[inline]
+pub(crate) fn name_task(id: TaskId, name: impl FnOnce() -> String) {
+    if enabled() {
+        RECORDER.lock().names.insert(id, name().into());
+    }
+}
+
+fn thread_label() -> String {
+    let thread = std::thread::current();
+    match thread.name() {
+        Some(name) => name.to_string(),
+        None => format!("{:?}", thread.id()),
+    }
+}
+
+thread_local! {
+    /// The task this thread is running right now: the event loop sets it
+    /// around each poll, a blocking task's thread for its whole life. Trace
+    /// points deep inside (a `Sleep` registering its timer) read it to say
+    /// *which* task now waits.
+    static CURRENT_TASK: Cell<Option<TaskId>> = const { Cell::new(None) };
+    /// Set while this thread is inside `capture`, to refuse nesting.
+    static CAPTURING: Cell<bool> = const { Cell::new(false) };
+}
+
+/// The task running on this thread, if any (and if tracing is on).
+pub(crate) fn current_task() -> Option<TaskId> {
+    CURRENT_TASK.try_with(Cell::get).ok().flatten()
+}
+
+/// Marks `id` as this thread's current task until dropped.
+pub(crate) struct CurrentTask {
+    previous: Option<TaskId>,
+}
+
+impl CurrentTask {
+    pub(crate) fn enter(id: TaskId) -> CurrentTask {
+        CurrentTask {
+            previous: CURRENT_TASK.replace(Some(id)),
+        }
+    }
+}
+
+impl Drop for CurrentTask {
+    fn drop(&mut self) {
+        CURRENT_TASK.set(self.previous);
+    }
+}
+
+/// Runs `f` with recording on, and returns its value with every event any
+/// thread recorded meanwhile, in the order they happened (`at` never
+/// decreases).
+///
+/// Recording is process-wide: threads that `f` starts are recorded, and so
+/// is anything else running in the process meanwhile. Captures on
+/// different threads therefore take turns (a second one waits for the
+/// first to end).
+///
+/// # Panics
+/// If called inside another `capture` on the same thread (it would wait
+/// for itself forever).
+pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Event>) {
+    static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+    assert!(
+        !CAPTURING.get(),
+        "duet::trace::capture was called inside another capture on this thread; \
+         a capture already records everything, so take the events from the outer one"
+    );
+    let _turn = ONE_AT_A_TIME.lock();
+    CAPTURING.set(true);
+    enabled(); // read DUET_TRACE first, so ending the capture restores it
+    RECORDER.lock().capture = Some(Capture {
+        start: Instant::now(),
+        events: Vec::new(),
+    });
+    STATE.store(ON, Ordering::Relaxed);
+    // Ends the capture even if `f` panics, so tracing does not stay on.
+    let ending = EndCapture { finished: false };
+    let value = f();
+    (value, ending.finish())
+}
+
+/// Stops the capture when `capture` returns, or unwinds.
+struct EndCapture {
+    finished: bool,
+}
+
+impl EndCapture {
+    fn finish(mut self) -> Vec<Event> {
+        self.finished = true;
+        stop_capture()
+    }
+}
+
+impl Drop for EndCapture {
+    fn drop(&mut self) {
+        if !self.finished {
+            stop_capture();
+        }
+    }
+}
+
+fn stop_capture() -> Vec<Event> {
+    let mut recorder = RECORDER.lock();
+    let events = recorder
+        .capture
+        .take()
+        .map(|capture| capture.events)
+        .unwrap_or_default();
+    if !recorder.print {
+        STATE.store(OFF, Ordering::Relaxed);
+        recorder.names.clear();
+    }
+    drop(recorder);
+    CAPTURING.set(false);
+    events
+}
