@@ -128,9 +128,9 @@ impl Core {
         F: Future + 'static,
         F::Output: 'static,
     {
-        // Erase the output type (see `TaskFuture`). This box and the
+        // Erase the output type (see `ErasedFuture`). This box and the
         // waker's `Arc` are the two allocations a spawn costs.
-        let future: TaskFuture = Box::pin(async move { Box::new(future.await) as Box<dyn Any> });
+        let future: TaskFuture = Box::pin(future);
         let id = TaskId::next();
         trace::name_task(id, name);
         trace::emit(|| (Some(id), EventKind::Spawn));
@@ -215,7 +215,7 @@ impl Core {
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
         let result = traced_poll(waker.id, || {
-            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll(&mut cx)))
+            catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(&mut cx)))
         });
         match result {
             Ok(Poll::Pending) => self.put_back(key, future),

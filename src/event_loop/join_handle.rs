@@ -34,7 +34,6 @@ use std::rc::Weak;
 use std::task::{Context, Poll};
 
 /// A handle to a spawned task: await it for the task's output.
-#[must_use = "dropping a JoinHandle detaches the task; bind it to `_handle` if that is what you mean"]
 pub struct JoinHandle<T> {
     core: Weak<Core>,
     key: TaskKey,
