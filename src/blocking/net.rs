@@ -17,7 +17,9 @@
 
 use super::blocked_on;
 use std::io::{self, Read, Write};
-use std::net::{self, Shutdown, SocketAddr, ToSocketAddrs};
+/// Which direction(s) `shutdown` closes; the same type as `std::net::Shutdown`.
+pub use std::net::Shutdown;
+use std::net::{self, SocketAddr, ToSocketAddrs};
 use std::time::Duration;
 
 /// A socket that waits for TCP connections.

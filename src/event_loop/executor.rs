@@ -32,6 +32,7 @@
 //! Read next: `runtime.rs` (`block_on`, which drives this loop), then
 //! `join_handle.rs`.
 
+use super::budget::Budget;
 use super::join_handle::JoinHandle;
 use super::reactor::Reactor;
 use super::task::{Outcome, Stage, Task, TaskFuture, TaskKey, TaskTable};
@@ -214,7 +215,7 @@ impl Core {
         };
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
-        let result = traced_poll(waker.id, || {
+        let result = poll_task(waker.id, || {
             catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(&mut cx)))
         });
         match result {
@@ -315,13 +316,15 @@ impl Core {
     }
 }
 
-/// Runs one poll of task `id` between `PollStart` and `PollEnd` trace
+/// Runs one poll of task `id`: with a fresh operation budget (see
+/// `budget.rs`), and, when tracing, between `PollStart` and `PollEnd`
 /// events, with the task marked as this thread's current one so that what
 /// it waits for is traced under its name.
-pub(crate) fn traced_poll<T>(
+pub(crate) fn poll_task<T>(
     id: TaskId,
     poll: impl FnOnce() -> std::thread::Result<Poll<T>>,
 ) -> std::thread::Result<Poll<T>> {
+    let _budget = Budget::start();
     if !trace::enabled() {
         return poll();
     }

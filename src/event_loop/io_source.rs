@@ -26,6 +26,7 @@
 //!
 //! Read next: `net/mod.rs`.
 
+use super::budget;
 use super::context;
 use super::executor::Core;
 use super::reactor::Direction;
@@ -35,7 +36,7 @@ use std::cell::OnceCell;
 use std::io;
 use std::os::fd::AsRawFd;
 use std::rc::{Rc, Weak};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, ready};
 
 /// A non-blocking socket `S`, registered with a reactor on first use.
 pub(crate) struct IoSource<S: AsRawFd> {
@@ -70,6 +71,8 @@ impl<S: AsRawFd> IoSource<S> {
         direction: Direction,
         mut op: impl FnMut(&S) -> io::Result<R>,
     ) -> Poll<io::Result<R>> {
+        // Fairness inside the task: see `budget.rs`.
+        ready!(budget::poll_spend(cx));
         let (core, key) = match self.registered_core() {
             Ok(found) => found,
             Err(error) => return Poll::Ready(Err(error)),

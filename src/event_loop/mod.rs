@@ -15,7 +15,8 @@
 //! 2. `waker.rs`: how a wake becomes a key on a run queue.
 //! 3. `executor.rs`: the loop that polls; `runtime.rs`: `block_on`,
 //!    `spawn`; `context.rs`: how `spawn` finds the runtime;
-//!    `join_handle.rs`: awaiting, aborting and detaching tasks.
+//!    `join_handle.rs`: awaiting, aborting and detaching tasks;
+//!    `budget.rs`: fairness inside one task's poll.
 //! 4. `reactor.rs`: sleeping in the kernel until a socket, a timer or
 //!    another thread needs the loop.
 //! 5. `timer.rs`, `timeout.rs`, `yield_now.rs`: the first futures built
@@ -27,6 +28,7 @@
 //!
 //! The same programs on threads: [`crate::blocking`].
 
+mod budget;
 pub mod channel;
 mod context;
 mod executor;

@@ -13,7 +13,7 @@
 //! Read next: `join_handle.rs`.
 
 use super::context;
-use super::executor::{Core, traced_poll};
+use super::executor::{Core, poll_task};
 use super::join_handle::JoinHandle;
 use crate::task_id::spawn_site;
 use futures_task::waker_ref;
@@ -66,7 +66,7 @@ impl Runtime {
             }
             main_waker.clear_queued();
             // A panic here is the caller's own and passes straight through.
-            let poll = traced_poll(main_waker.id, || Ok(future.as_mut().poll(&mut cx)));
+            let poll = poll_task(main_waker.id, || Ok(future.as_mut().poll(&mut cx)));
             if let Ok(Poll::Ready(output)) = poll {
                 return output;
             }

@@ -33,6 +33,7 @@
 //!
 //! Read next: `timeout.rs`, then `yield_now.rs`.
 
+use super::budget;
 use super::context;
 use crate::trace::{self, EventKind, WaitOn};
 use parking_lot::Mutex;
@@ -40,7 +41,7 @@ use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 use std::time::{Duration, Instant};
 
 /// A deadline plus a sequence number that makes it unique.
@@ -164,6 +165,8 @@ impl Future for Sleep {
     type Output = ();
 
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A loop of already-expired sleeps must still let others run.
+        ready!(budget::poll_spend(cx));
         let now = Instant::now();
         if now >= self.deadline {
             self.deregister();

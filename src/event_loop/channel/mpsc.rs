@@ -21,9 +21,10 @@
 
 use super::waiters::{Ticket, Waiters};
 use crate::channel_error::{SendError, TrySendError};
+use crate::event_loop::budget;
 use parking_lot::Mutex;
 use std::collections::VecDeque;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 /// The shared state of one channel.
 pub(super) struct Chan<T> {
@@ -91,6 +92,7 @@ impl<T> Chan<T> {
         value: &mut Option<T>,
         ticket: &mut Ticket,
     ) -> Poll<Result<(), SendError<T>>> {
+        ready!(budget::poll_spend(cx));
         let mut state = self.state.lock();
         let item = value
             .take()
@@ -114,6 +116,7 @@ impl<T> Chan<T> {
 
     /// One poll of an async `recv`.
     pub(super) fn poll_recv(&self, cx: &mut Context<'_>, ticket: &mut Ticket) -> Poll<Option<T>> {
+        ready!(budget::poll_spend(cx));
         let mut state = self.state.lock();
         if let Some(value) = state.queue.pop_front() {
             state.receivers_waiting.cancel(ticket);

@@ -1,0 +1,92 @@
+//! Echo server on the blocking runtime: a thread per connection.
+//!
+//! Each connection gets an OS thread of its own (`duet::blocking::spawn`),
+//! which sleeps in `read` until the client sends something and writes it
+//! straight back. Diff it with `echo_event_loop.rs`: the same server with a
+//! task per connection, all on one thread; the difference is `async`,
+//! `.await` and the module path, plus how `run` waits for the self-test.
+//!
+//! Run the server: `cargo run --release --example echo_blocking`, then talk
+//! to it with `nc 127.0.0.1 7000`. Run the self-test:
+//! `cargo run --release --example echo_blocking -- --clients 100` starts the
+//! server and 100 client threads (`common/load.rs`, the same for both
+//! twins), each making 1,000 round trips of 64 bytes, and prints the rate
+//! and the latency. `--help` lists the flags.
+
+#[path = "common/cli.rs"]
+mod cli;
+#[path = "common/load.rs"]
+mod load;
+
+use duet::blocking::net::{TcpListener, TcpStream};
+use duet::blocking::{Runtime, sleep, spawn};
+use std::io;
+use std::time::Duration;
+
+const EXAMPLE: cli::Example = cli::Example {
+    name: "echo_blocking",
+    about: "Echo server on duet::blocking: one OS thread per connection.",
+    default_addr: "127.0.0.1:7000",
+    self_test: true,
+};
+
+fn main() -> io::Result<()> {
+    let options = cli::parse(&EXAMPLE);
+    let rt = Runtime::new();
+    let listener = TcpListener::bind(&options.addr)?;
+    cli::announce(listener.local_addr()?)?;
+    rt.block_on(|| run(listener, options))
+}
+
+/// Serves forever, or, with `--clients`, until the self-test is done.
+fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
+    let Some(clients) = options.clients else {
+        serve(listener);
+        return Ok(());
+    };
+    let addr = listener.local_addr()?;
+    let _server = spawn(move || serve(listener));
+    let load = load::start(addr, clients, options.rounds)?;
+    // This thread may simply wait for the client threads: every
+    // connection has a thread of its own, so the server goes on serving.
+    let report = load.finish()?;
+    println!("{report}");
+    Ok(())
+}
+
+/// Accepts connections forever, each on a new thread.
+fn serve(listener: TcpListener) {
+    loop {
+        match listener.accept() {
+            Ok((stream, peer)) => {
+                // Detached: it runs until its client goes away. An error
+                // ends this connection only, never the server.
+                let _connection = spawn(move || {
+                    if let Err(error) = echo(stream) {
+                        cli::report(peer, error);
+                    }
+                });
+            }
+            Err(error) => {
+                // Say, out of file descriptors. Not the end of the server,
+                // but retrying at once would only fail again at once.
+                eprintln!("accept: {error}");
+                sleep(Duration::from_millis(50));
+            }
+        }
+    }
+}
+
+/// Sends back every byte the client sends, until it closes.
+fn echo(mut stream: TcpStream) -> io::Result<()> {
+    // Small replies should leave at once, not wait for an ACK (Nagle).
+    stream.set_nodelay(true)?;
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = stream.read(&mut buf)?;
+        if n == 0 {
+            return Ok(()); // the client closed its side
+        }
+        stream.write_all(&buf[..n])?;
+    }
+}

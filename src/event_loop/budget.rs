@@ -1,0 +1,67 @@
+//! The budget: fairness *inside* one task's poll.
+//!
+//! The loop is fair between polls: the run queue is FIFO and the reactor
+//! is checked every few dozen polls. But a poll only ends when the task
+//! returns, and a task only returns `Pending` when something is not ready.
+//! A task reading a socket that always has data (a fast peer), or
+//! receiving from a channel that is never empty, finds everything ready:
+//! its loop `while let Ok(n) = stream.read(..).await` never returns
+//! `Pending`, and every other task, every timer, waits behind it. (We
+//! measured a 10 ms sleep taking 5.7 s behind such a reader.)
+//!
+//! So each poll gets a budget of [`OPERATIONS_PER_POLL`] operations. Every
+//! I/O call, channel send/recv and sleep spends one. When none is left,
+//! the operation does nothing, wakes its own task and returns `Pending`:
+//! the task goes to the back of the run queue and everyone else gets a
+//! turn. This is the same idea as tokio's "coop" budget (also 128).
+//!
+//! Outside a task poll (no executor on this thread) there is no budget.
+
+use std::cell::Cell;
+use std::task::{Context, Poll};
+
+/// Operations one task may complete in one poll before it must yield.
+/// Large enough that a busy task does real work per turn, small enough
+/// that the turn stays short (128 reads of 4 KiB is half a megabyte).
+pub(crate) const OPERATIONS_PER_POLL: u32 = 128;
+
+thread_local! {
+    /// `None`: not inside a task poll, no limit.
+    static LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+}
+
+/// Gives the poll that is about to run a full budget, until dropped.
+pub(crate) struct Budget {
+    previous: Option<u32>,
+}
+
+impl Budget {
+    pub(crate) fn start() -> Budget {
+        Budget {
+            previous: LEFT.replace(Some(OPERATIONS_PER_POLL)),
+        }
+    }
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        LEFT.set(self.previous);
+    }
+}
+
+/// Spends one unit, or, if the budget is gone, schedules the task to run
+/// again and says `Pending`. Call it first, before the operation does
+/// anything, so that a refused operation has no effect.
+pub(crate) fn poll_spend(cx: &mut Context<'_>) -> Poll<()> {
+    match LEFT.try_with(Cell::get).ok().flatten() {
+        None => Poll::Ready(()),
+        Some(0) => {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+        Some(left) => {
+            LEFT.set(Some(left - 1));
+            Poll::Ready(())
+        }
+    }
+}
