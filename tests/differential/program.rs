@@ -154,7 +154,7 @@ impl Program {
                 } => {
                     let (sender, receiver) = bounded(*capacity);
                     let child = child.clone();
-                    let outbox = Outbox::new(sender, messages);
+                    let outbox = Outbox::new(sender, messages.clone());
                     let handle =
                         duet::blocking::spawn(move || child.run_blocking_with(Some(outbox)));
                     children.push(Some((handle, receiver)));
@@ -210,7 +210,7 @@ impl Program {
                         capacity,
                     } => {
                         let (sender, receiver) = bounded(*capacity);
-                        let outbox = Outbox::new(sender, messages);
+                        let outbox = Outbox::new(sender, messages.clone());
                         let handle = duet::event_loop::spawn(
                             child.clone().run_event_loop_with(Some(outbox)),
                         );
@@ -242,10 +242,10 @@ struct Outbox<S> {
 }
 
 impl<S> Outbox<S> {
-    fn new(sender: S, messages: &[u64]) -> Outbox<S> {
+    fn new(sender: S, messages: Vec<u64>) -> Outbox<S> {
         Outbox {
             sender,
-            messages: messages.to_vec().into_iter(),
+            messages: messages.into_iter(),
         }
     }
 
