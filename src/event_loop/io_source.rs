@@ -13,11 +13,21 @@
 //! }
 //! ```
 //!
-//! Readiness is cleared *only* on `WouldBlock`. A partial read or write
-//! leaves it set, so the next call tries the system call again instead of
-//! waiting for an edge that will never come (the kernel sent it already).
-//! And because the waker is stored in the same poll that saw `WouldBlock`,
-//! with no event processed in between (one thread), no edge can slip past.
+//! Readiness is cleared on `WouldBlock`, and otherwise never on a read that
+//! filled the caller's buffer (or a write that sent all it was given): the
+//! kernel may hold more, and the next call must try the system call again
+//! instead of waiting for an edge that will never come (the kernel sent it
+//! already). And because the waker is stored in the same poll that saw
+//! `WouldBlock`, with no event processed in between (one thread), no edge
+//! can slip past.
+//!
+//! One refinement saves a system call per message: a *short* read (fewer
+//! bytes than the buffer holds) or short write proves that the kernel's
+//! buffer was empty (or full) at that instant, so the next call could only
+//! say `WouldBlock`. [`IoSource::poll_read`] and [`IoSource::poll_write`]
+//! clear readiness right away then, as tokio does. It is safe here because
+//! events are only processed in `park`: data that arrives after the short
+//! read raises a new edge, which the next park delivers.
 //!
 //! Registration is lazy: a socket registers with the runtime running on
 //! this thread the first time it does I/O, so `TcpListener::bind` works
@@ -33,7 +43,7 @@ use super::reactor::Direction;
 use super::slab::Key;
 use crate::trace::{self, EventKind, WaitOn};
 use std::cell::OnceCell;
-use std::io;
+use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
 use std::rc::{Rc, Weak};
 use std::task::{Context, Poll, ready};
@@ -69,7 +79,38 @@ impl<S: AsRawFd> IoSource<S> {
         &self,
         cx: &mut Context<'_>,
         direction: Direction,
+        op: impl FnMut(&S) -> io::Result<R>,
+    ) -> Poll<io::Result<R>> {
+        self.poll_io_until(cx, direction, op, |_| false)
+    }
+
+    /// Reads into `buf` (see the module comment on short reads).
+    pub(crate) fn poll_read(&self, cx: &mut Context<'_>, buf: &mut [u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Read,
+    {
+        let len = buf.len();
+        let short = move |&n: &usize| n > 0 && n < len;
+        self.poll_io_until(cx, Direction::Read, |mut s| s.read(buf), short)
+    }
+
+    /// Writes from `buf` (see the module comment on short writes).
+    pub(crate) fn poll_write(&self, cx: &mut Context<'_>, buf: &[u8]) -> Poll<io::Result<usize>>
+    where
+        for<'a> &'a S: Write,
+    {
+        let short = |&n: &usize| n > 0 && n < buf.len();
+        self.poll_io_until(cx, Direction::Write, |mut s| s.write(buf), short)
+    }
+
+    /// `poll_io`, also clearing readiness after a success that `drained`
+    /// says used up the kernel's buffer.
+    fn poll_io_until<R>(
+        &self,
+        cx: &mut Context<'_>,
+        direction: Direction,
         mut op: impl FnMut(&S) -> io::Result<R>,
+        drained: impl Fn(&R) -> bool,
     ) -> Poll<io::Result<R>> {
         // Fairness inside the task: see `budget.rs`.
         ready!(budget::poll_spend(cx));
@@ -95,7 +136,12 @@ impl<S: AsRawFd> IoSource<S> {
                     reactor.clear_ready(key, direction);
                 }
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
-                result => return Poll::Ready(result),
+                result => {
+                    if matches!(&result, Ok(value) if drained(value)) {
+                        reactor.clear_ready(key, direction);
+                    }
+                    return Poll::Ready(result);
+                }
             }
         }
     }

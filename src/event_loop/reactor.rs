@@ -53,6 +53,13 @@ struct SourceState {
     /// a `WouldBlock`. New sources start "ready": the first attempt just
     /// tries the system call, which is the only way to find out.
     ready: [bool; 2],
+    /// The kernel reported this direction closed (the peer's FIN for
+    /// reading) or failed. That never un-happens, so readiness in this
+    /// direction is never cleared again: the next call reports EOF or the
+    /// error at once. Without this, clearing readiness after a short read
+    /// that arrived together with a FIN would wait for an edge that the
+    /// kernel already sent.
+    closed: [bool; 2],
     /// Tasks waiting for the next edge, per direction. Usually one; a
     /// listener shared by several accepting tasks has several. All are
     /// woken: one wins the connection, the rest find `WouldBlock` and wait
@@ -120,11 +127,13 @@ impl Reactor {
                     let writable = event.is_writable() || event.is_write_closed() || failed;
                     (None, EventKind::IoReady { readable, writable })
                 });
-                if event.is_readable() || event.is_read_closed() || failed {
-                    source.mark_ready(Direction::Read, &mut to_wake);
+                let read_closed = event.is_read_closed() || failed;
+                let write_closed = event.is_write_closed() || failed;
+                if event.is_readable() || read_closed {
+                    source.mark_ready(Direction::Read, read_closed, &mut to_wake);
                 }
-                if event.is_writable() || event.is_write_closed() || failed {
-                    source.mark_ready(Direction::Write, &mut to_wake);
+                if event.is_writable() || write_closed {
+                    source.mark_ready(Direction::Write, write_closed, &mut to_wake);
                 }
             }
         }
@@ -140,6 +149,7 @@ impl Reactor {
     pub(crate) fn register(&self, fd: RawFd) -> io::Result<Key> {
         let key = self.sources.borrow_mut().insert(|_| SourceState {
             ready: [true, true],
+            closed: [false, false],
             waiters: [Vec::new(), Vec::new()],
         });
         let interest = Interest::READABLE | Interest::WRITABLE;
@@ -182,9 +192,13 @@ impl Reactor {
         false
     }
 
-    /// A system call said `WouldBlock`: the edge is used up.
+    /// The edge is used up: a system call said `WouldBlock`, or a short
+    /// read or write emptied or filled the kernel's buffer. A closed
+    /// direction stays ready.
     pub(crate) fn clear_ready(&self, key: Key, direction: Direction) {
-        if let Some(source) = self.sources.borrow_mut().get_mut(key) {
+        if let Some(source) = self.sources.borrow_mut().get_mut(key)
+            && !source.closed[direction as usize]
+        {
             source.ready[direction as usize] = false;
         }
     }
@@ -196,8 +210,9 @@ impl Reactor {
 }
 
 impl SourceState {
-    fn mark_ready(&mut self, direction: Direction, to_wake: &mut Vec<Waker>) {
+    fn mark_ready(&mut self, direction: Direction, closed: bool, to_wake: &mut Vec<Waker>) {
         self.ready[direction as usize] = true;
+        self.closed[direction as usize] |= closed;
         to_wake.append(&mut self.waiters[direction as usize]);
     }
 }

@@ -12,7 +12,7 @@ use super::split::{ReadHalf, WriteHalf, split};
 use crate::event_loop::io_source::IoSource;
 use crate::event_loop::reactor::Direction;
 use std::future::poll_fn;
-use std::io::{self, Read, Write};
+use std::io;
 use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
 
 /// A TCP connection.
@@ -127,11 +127,11 @@ impl TcpStream {
 // that `ReadHalf` and `WriteHalf` share them.
 
 pub(super) async fn read(io: &IoSource<mio::net::TcpStream>, buf: &mut [u8]) -> io::Result<usize> {
-    poll_fn(|cx| io.poll_io(cx, Direction::Read, |mut s| s.read(buf))).await
+    poll_fn(|cx| io.poll_read(cx, buf)).await
 }
 
 pub(super) async fn write(io: &IoSource<mio::net::TcpStream>, buf: &[u8]) -> io::Result<usize> {
-    poll_fn(|cx| io.poll_io(cx, Direction::Write, |mut s| s.write(buf))).await
+    poll_fn(|cx| io.poll_write(cx, buf)).await
 }
 
 pub(super) async fn write_all(
