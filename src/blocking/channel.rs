@@ -84,10 +84,22 @@ impl<T> Sender<T> {
 /// The receiving side. There is one; share it (say, in an `Arc`) if
 /// several threads should take turns receiving.
 ///
-/// Values still queued when the channel is dropped (every handle gone) are
-/// dropped with it.
+/// Values still queued when the receiver is dropped are dropped with it,
+/// as on the event loop: nobody can ever read them.
 pub struct Receiver<T> {
     inner: cb::Receiver<T>,
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        // crossbeam's `unbounded` drops queued values when its receiver
+        // goes, but its `bounded` only marks itself disconnected and keeps
+        // them until the last sender goes too. Draining here makes both
+        // kinds behave as the event loop's channels do. (A value sent in
+        // the instant between this drain and the disconnect still waits
+        // for the last sender; no send can succeed after that.)
+        while self.inner.try_recv().is_ok() {}
+    }
 }
 
 impl<T> Receiver<T> {
