@@ -25,9 +25,11 @@
 //!    future and dropping an output all happen with the table released,
 //!    because user code may spawn, abort or drop handles (#9).
 //!
-//! And one for fairness (#7): every [`EVENT_INTERVAL`] polls the loop
+//! And two for fairness (#7): every [`EVENT_INTERVAL`] polls the loop
 //! looks at the reactor and the timers without sleeping, so a task that
-//! is always runnable cannot starve I/O, timers or wakes from other threads.
+//! is always runnable cannot starve I/O, timers or wakes from other
+//! threads; and every poll runs with a fresh operation budget
+//! (`budget.rs`), so a task whose I/O is always ready still yields.
 //!
 //! Read next: `runtime.rs` (`block_on`, which drives this loop), then
 //! `join_handle.rs`.
