@@ -8,11 +8,12 @@
 //! (`unsafe` is needed to implement `GlobalAlloc`; the library itself
 //! forbids it. This test crate only forwards to `System`.)
 
+mod support;
+use support::*;
+
 use duet::event_loop::{Runtime, spawn, timeout, yield_now};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 /// Forwards to the system allocator, counting allocations and
@@ -78,26 +79,6 @@ unsafe impl GlobalAlloc for CountingAllocator {
 
 #[global_allocator]
 static GLOBAL: CountingAllocator = CountingAllocator;
-
-/// Runs `f` on its own std thread (whose allocations the thread-local
-/// counter then counts) and returns its result, or fails the test after
-/// `patience` instead of hanging.
-fn within_for<T: Send + 'static>(patience: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(patience) {
-        Ok(value) => {
-            thread.join().expect("the thread already sent its result");
-            value
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().expect_err("it sent nothing"))
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("timed out after {patience:?}"),
-    }
-}
 
 const WARM_UP: u64 = 10_000;
 const SPAWNS: u64 = 10_000;

@@ -6,22 +6,15 @@
 //! waiting" is checked as "no word within 50 ms", which can only pass
 //! wrongly, never fail wrongly.
 
+mod support;
+use support::*;
+
 use duet::blocking::channel::{self, SendError, TrySendError};
 use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::Duration;
 
-const PATIENCE: Duration = Duration::from_secs(5);
 const A_MOMENT: Duration = Duration::from_millis(50);
-
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(PATIENCE)
-        .expect("timed out: this would have hung")
-}
 
 #[test]
 fn bounded_n_holds_exactly_n() {

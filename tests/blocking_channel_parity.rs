@@ -7,41 +7,20 @@
 //! No test may hang: each side runs on its own std thread, watched with
 //! `recv_timeout`; the event-loop side also runs under a `timeout`.
 
+mod support;
+use support::*;
+
 use duet::blocking::channel as bc;
 use duet::event_loop::channel as ec;
 use duet::event_loop::{self, timeout, yield_now};
 use std::future::Future;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, mpsc};
 use std::thread;
-use std::time::Duration;
-
-/// Long enough for any healthy machine, short enough to fail fast.
-const PATIENCE: Duration = Duration::from_secs(5);
-
-/// Runs `f` on its own thread; fails the test instead of hanging.
-fn within<T: Send + 'static>(side: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(PATIENCE + Duration::from_secs(2)) {
-        Ok(value) => {
-            thread.join().expect("it already sent its result");
-            value
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().expect_err("it sent nothing"))
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => panic!("{side}: timed out; this would have hung"),
-    }
-}
 
 /// The blocking side of a scenario.
 fn on_blocking<T: Send + 'static>(scenario: impl FnOnce() -> T + Send + 'static) -> T {
-    within("blocking", move || {
-        duet::blocking::Runtime::new().block_on(scenario)
-    })
+    within(move || duet::blocking::Runtime::new().block_on(scenario))
 }
 
 /// The event-loop side of a scenario, in a fresh runtime, under a timeout.
@@ -51,7 +30,7 @@ where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = T> + 'static,
 {
-    within("event_loop", move || {
+    within(move || {
         let runtime = event_loop::Runtime::new().expect("an epoll instance");
         runtime
             .block_on(timeout(PATIENCE, scenario()))

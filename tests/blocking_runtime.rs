@@ -4,25 +4,14 @@
 //! No test may hang: every wait that a bug could make endless is bounded
 //! by `recv_timeout` on a std channel.
 
+mod support;
+use support::*;
+
 use duet::blocking::{self, Runtime, channel};
 use std::collections::HashSet;
 use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Long enough for any healthy machine, short enough to fail fast.
-const PATIENCE: Duration = Duration::from_secs(5);
-
-/// Runs `f` on a watchdog'd std thread: its result, or a test failure
-/// after `PATIENCE` instead of a hang.
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    rx.recv_timeout(PATIENCE)
-        .expect("timed out: this would have hung")
-}
 
 #[test]
 fn join_returns_the_tasks_values() {

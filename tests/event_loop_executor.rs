@@ -8,12 +8,14 @@
 //! `timeout`: its timer wakes the *awaiting* future only, so it fails the
 //! test with a clear message without masking the bug it guards.
 
+mod support;
+use support::*;
+
 use duet::JoinError;
-use duet::event_loop::{JoinHandle, Runtime, sleep, spawn, timeout, yield_now};
-use std::any::Any;
+use duet::event_loop::{JoinHandle, sleep, spawn, yield_now};
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
-use std::future::{Future, pending, poll_fn};
+use std::future::{pending, poll_fn};
 use std::hint::black_box;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -22,103 +24,6 @@ use std::sync::{Arc, mpsc};
 use std::task::{Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Long enough for any healthy machine, short enough to fail fast.
-const PATIENCE: Duration = Duration::from_secs(5);
-
-fn runtime() -> Runtime {
-    Runtime::new().expect("the OS gave us an epoll instance")
-}
-
-/// Awaits `future`, failing the test instead of hanging if it takes longer
-/// than `PATIENCE`.
-async fn bounded<F: Future>(future: F) -> F::Output {
-    match timeout(PATIENCE, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("timed out after {PATIENCE:?}: a bug made this wait endless"),
-    }
-}
-
-/// Runs `f` on its own std thread and returns its result, or fails the test
-/// after `PATIENCE`. Every test runs this way, so that even a bug that
-/// stalls the whole loop (where no `timeout` inside it could fire) fails
-/// the test instead of hanging it.
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(PATIENCE) {
-        Ok(value) => {
-            thread.join().expect("the thread already sent its result");
-            value
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The closure panicked: pass its panic on, message and all.
-            std::panic::resume_unwind(thread.join().expect_err("it sent nothing"))
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("timed out after {PATIENCE:?}: the event loop hung")
-        }
-    }
-}
-
-/// The text of a panic payload (`panic!` makes a `&str` or a `String`).
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<not a string>".to_string()
-    }
-}
-
-/// Counts guards made and guards dropped, so a test can tell "dropped
-/// exactly once" from "leaked".
-#[derive(Clone, Default)]
-struct DropLog {
-    created: Arc<AtomicUsize>,
-    dropped: Arc<AtomicUsize>,
-}
-
-struct Guard(Arc<AtomicUsize>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl DropLog {
-    fn guard(&self) -> Guard {
-        self.created.fetch_add(1, Ordering::SeqCst);
-        Guard(self.dropped.clone())
-    }
-    fn created(&self) -> usize {
-        self.created.load(Ordering::SeqCst)
-    }
-    fn dropped(&self) -> usize {
-        self.dropped.load(Ordering::SeqCst)
-    }
-}
-
-/// A future that is ready once `flag` is set. Its first poll hands the
-/// task's waker to `waker_tx`, i.e. to another thread that will set the
-/// flag and wake it.
-fn wait_for_flag(flag: Arc<AtomicBool>, waker_tx: mpsc::Sender<Waker>) -> impl Future<Output = ()> {
-    let mut waker_tx = Some(waker_tx);
-    poll_fn(move |cx| {
-        if flag.load(Ordering::Acquire) {
-            return Poll::Ready(());
-        }
-        if let Some(tx) = waker_tx.take() {
-            tx.send(cx.waker().clone())
-                .expect("the waking thread waits");
-        }
-        Poll::Pending
-    })
-}
 
 /// The thread that `wait_for_flag` waits for: takes the waker, optionally
 /// pauses, sets the flag, wakes.
@@ -135,18 +40,6 @@ fn waking_thread(
         flag.store(true, Ordering::Release);
         waker.wake();
     })
-}
-
-/// How many tasks the runtime's `Debug` output reports.
-fn task_count(rt: &Runtime) -> usize {
-    let text = format!("{rt:?}");
-    let start = text.find("tasks: ").expect("Debug shows tasks") + "tasks: ".len();
-    text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .expect("a number")
 }
 
 // ---------------------------------------------------------------- values
@@ -276,13 +169,17 @@ fn block_on_returns_when_its_future_is_done_and_a_later_block_on_continues_the_r
             "the task was runnable, but block_on returned first"
         );
         assert!(!queued.is_finished() && !sleeper.is_finished());
-        assert_eq!(task_count(&rt), 2, "{rt:?}");
+        assert_eq!(debug_count(&rt, "tasks"), 2, "{rt:?}");
 
         let (text, list) = rt.block_on(bounded(async { (queued.await, sleeper.await) }));
         assert_eq!(text.unwrap(), "queued");
         assert_eq!(list.unwrap(), [1, 2, 3]);
         assert!(ran.get());
-        assert_eq!(task_count(&rt), 0, "claimed tasks leave the table: {rt:?}");
+        assert_eq!(
+            debug_count(&rt, "tasks"),
+            0,
+            "claimed tasks leave the table: {rt:?}"
+        );
     });
 }
 
@@ -491,7 +388,7 @@ fn dropping_a_join_handle_detaches_the_task_and_its_output_is_dropped() {
             assert_eq!(log.dropped(), 1, "the detached task's output was dropped");
         }));
         assert_eq!(
-            task_count(&rt),
+            debug_count(&rt, "tasks"),
             0,
             "a detached task leaves the table: {rt:?}"
         );

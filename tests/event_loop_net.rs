@@ -9,6 +9,9 @@
 //!   thread with a deadline, so even a bug that spins inside one `poll`
 //!   (where no timer can fire) fails the test instead of wedging CI.
 
+mod support;
+use support::*;
+
 use duet::blocking::net as blocking_net;
 use duet::event_loop::net::{Shutdown, TcpListener, TcpStream};
 use duet::event_loop::{Runtime, sleep, spawn, spawn_blocking, timeout, yield_now};
@@ -17,58 +20,19 @@ use std::collections::HashSet;
 use std::future::{Future, pending, poll_fn};
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::pin;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self};
 use std::sync::{Arc, Condvar, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-/// How long any single wait may take before the test calls it a hang.
-const PATIENCE: Duration = Duration::from_secs(5);
-/// How long a whole event loop thread may run before the test gives up on it.
-const THREAD_PATIENCE: Duration = Duration::from_secs(10);
 const MIB: usize = 1 << 20;
 
 // ---------------------------------------------------------------- helpers
-
-/// Runs `f` (which makes and drives a `Runtime`) on a fresh thread and
-/// returns its value, or fails if it takes longer than `THREAD_PATIENCE`.
-/// A panic on that thread is re-raised here with its own message.
-fn on_loop_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done_tx, done_rx) = mpsc::channel();
-    let thread = thread::Builder::new()
-        .name("event-loop-under-test".into())
-        .spawn(move || {
-            let _ = done_tx.send(f());
-        })
-        .unwrap();
-    match done_rx.recv_timeout(THREAD_PATIENCE) {
-        Ok(value) => {
-            thread.join().unwrap();
-            value
-        }
-        Err(RecvTimeoutError::Disconnected) => match thread.join() {
-            Err(payload) => resume_unwind(payload),
-            Ok(()) => unreachable!("the thread sends before it ends"),
-        },
-        Err(RecvTimeoutError::Timeout) => panic!(
-            "the event loop thread was still running after {THREAD_PATIENCE:?}: \
-             something spins inside a poll or blocks the loop thread"
-        ),
-    }
-}
-
-/// Awaits `future`, failing the test if it takes longer than `PATIENCE`.
-async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    match timeout(PATIENCE, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: still waiting after {PATIENCE:?}"),
-    }
-}
 
 /// Awaits `future`, calling `on_wait` each time it returns `Pending` to
 /// really wait: without having woken itself during that poll. (A future
@@ -112,23 +76,12 @@ async fn counting_waits<F: Future>(future: F, waits: &Cell<u32>) -> F::Output {
 
 /// Waits (bounded) until `condition` holds, checking every millisecond.
 async fn until(what: &str, condition: impl Fn() -> bool) {
-    within(what, async {
+    bounded_as(what, async {
         while !condition() {
             sleep(Duration::from_millis(1)).await;
         }
     })
     .await;
-}
-
-/// The `io_sources` count that `Runtime`'s `Debug` prints.
-fn io_sources(rt: &Runtime) -> usize {
-    let text = format!("{rt:?}");
-    let after = text
-        .split("io_sources: ")
-        .nth(1)
-        .unwrap_or_else(|| panic!("no io_sources in {text:?}"));
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().unwrap()
 }
 
 /// Bytes that differ from one position to the next, so a lost, repeated or
@@ -148,8 +101,10 @@ fn std_client(addr: SocketAddr) -> std::net::TcpStream {
 /// A connected pair of event-loop streams: (client, server).
 async fn event_loop_pair(listener: &TcpListener) -> (TcpStream, TcpStream) {
     let addr = listener.local_addr().unwrap();
-    let client = within("connect", TcpStream::connect(addr)).await.unwrap();
-    let (server, peer) = within("accept", listener.accept()).await.unwrap();
+    let client = bounded_as("connect", TcpStream::connect(addr))
+        .await
+        .unwrap();
+    let (server, peer) = bounded_as("accept", listener.accept()).await.unwrap();
     assert_eq!(peer, client.local_addr().unwrap());
     (client, server)
 }
@@ -159,7 +114,9 @@ async fn read_to_end(stream: &mut TcpStream) -> Vec<u8> {
     let mut all = Vec::new();
     let mut buf = [0; 16 * 1024];
     loop {
-        let n = within("read to EOF", stream.read(&mut buf)).await.unwrap();
+        let n = bounded_as("read to EOF", stream.read(&mut buf))
+            .await
+            .unwrap();
         if n == 0 {
             return all;
         }
@@ -218,17 +175,19 @@ fn a_server_echoing_in_small_chunks_handles_partial_writes_and_waits_for_writabi
     let (server_says_start, start_reading_rx) = mpsc::channel::<()>();
 
     let server = thread::spawn(move || {
-        on_loop_thread(move || {
+        within_for(THREAD_PATIENCE, move || {
             let rt = Runtime::new().unwrap();
             rt.block_on(async {
                 let listener = TcpListener::bind("127.0.0.1:0").unwrap();
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
-                let (mut stream, _) = within("accept", listener.accept()).await.unwrap();
+                let (mut stream, _) = bounded_as("accept", listener.accept()).await.unwrap();
                 let mut buf = [0; 8192];
                 let (mut total, mut short_writes) = (0usize, 0u32);
                 let write_waits = Cell::new(0);
                 loop {
-                    let n = within("server read", stream.read(&mut buf)).await.unwrap();
+                    let n = bounded_as("server read", stream.read(&mut buf))
+                        .await
+                        .unwrap();
                     if n == 0 {
                         break;
                     }
@@ -240,7 +199,7 @@ fn a_server_echoing_in_small_chunks_handles_partial_writes_and_waits_for_writabi
                             write_waits.set(write_waits.get() + 1);
                             let _ = server_says_start.send(());
                         });
-                        let written = within("server write", write).await.unwrap();
+                        let written = bounded_as("server write", write).await.unwrap();
                         assert!(
                             0 < written && written <= chunk.len(),
                             "write gave {written}"
@@ -317,27 +276,29 @@ fn one_mebibyte_from_a_split_event_loop_client_echoes_through_a_blocking_server(
         total
     });
 
-    let echoed = on_loop_thread(move || {
+    let echoed = within_for(THREAD_PATIENCE, move || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
-            let stream = within("connect", TcpStream::connect(addr)).await.unwrap();
+            let stream = bounded_as("connect", TcpStream::connect(addr))
+                .await
+                .unwrap();
             let (mut rd, mut wr) = stream.into_split().unwrap();
             let reader = spawn(async move {
                 let mut all = Vec::with_capacity(MIB);
                 let mut buf = [0; 8192];
                 loop {
-                    let n = within("client read", rd.read(&mut buf)).await.unwrap();
+                    let n = bounded_as("client read", rd.read(&mut buf)).await.unwrap();
                     if n == 0 {
                         return all;
                     }
                     all.extend_from_slice(&buf[..n]);
                 }
             });
-            within("write_all 1 MiB", wr.write_all(&pattern(MIB)))
+            bounded_as("write_all 1 MiB", wr.write_all(&pattern(MIB)))
                 .await
                 .unwrap();
             wr.shutdown().unwrap();
-            within("the reader task", reader).await.unwrap()
+            bounded_as("the reader task", reader).await.unwrap()
         })
     });
     assert!(
@@ -371,7 +332,7 @@ fn one_event_loop_thread_serves_a_thousand_concurrent_connections() {
     let (accepted_tx, accepted_rx) = mpsc::channel();
     let accepted_by_server = accepted.clone();
     let server = thread::spawn(move || {
-        on_loop_thread(move || {
+        within_for(THREAD_PATIENCE, move || {
             let loop_thread = thread::current().id();
             let rt = Runtime::new().unwrap();
             rt.block_on(async {
@@ -382,7 +343,7 @@ fn one_event_loop_thread_serves_a_thousand_concurrent_connections() {
                 addr_tx.send(listener.local_addr().unwrap()).unwrap();
                 let mut handles = Vec::with_capacity(TOTAL);
                 for _ in 0..TOTAL {
-                    let (mut stream, _) = within("accept", listener.accept()).await.unwrap();
+                    let (mut stream, _) = bounded_as("accept", listener.accept()).await.unwrap();
                     accepted_by_server.fetch_add(1, Ordering::SeqCst);
                     seen.borrow_mut().insert(thread::current().id());
                     live.set(live.get() + 1);
@@ -391,11 +352,11 @@ fn one_event_loop_thread_serves_a_thousand_concurrent_connections() {
                     handles.push(spawn(async move {
                         seen.borrow_mut().insert(thread::current().id());
                         let mut message = [0; 8];
-                        within("server read", stream.read_exact(&mut message))
+                        bounded_as("server read", stream.read_exact(&mut message))
                             .await
                             .unwrap();
                         seen.borrow_mut().insert(thread::current().id());
-                        within("server write", stream.write_all(&message))
+                        bounded_as("server write", stream.write_all(&message))
                             .await
                             .unwrap();
                         seen.borrow_mut().insert(thread::current().id());
@@ -404,10 +365,15 @@ fn one_event_loop_thread_serves_a_thousand_concurrent_connections() {
                 }
                 accepted_tx.send(()).unwrap();
                 for handle in handles {
-                    within("a connection task", handle).await.unwrap();
+                    bounded_as("a connection task", handle).await.unwrap();
                 }
                 let seen = seen.borrow().clone();
-                (loop_thread, seen, max_live.get(), io_sources(&rt))
+                (
+                    loop_thread,
+                    seen,
+                    max_live.get(),
+                    debug_count(&rt, "io_sources"),
+                )
             })
         })
     });
@@ -497,14 +463,14 @@ fn one_event_loop_thread_serves_a_thousand_concurrent_connections() {
 #[test]
 fn connect_to_a_closed_port_is_refused_promptly() {
     // Why: a refused connect must be an error, not a wait for an edge that never comes.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let port_owner = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = port_owner.local_addr().unwrap();
             drop(port_owner); // now nothing listens there
             let start = Instant::now();
-            let error = within("connect to a closed port", TcpStream::connect(addr))
+            let error = bounded_as("connect to a closed port", TcpStream::connect(addr))
                 .await
                 .unwrap_err();
             assert_eq!(error.kind(), ErrorKind::ConnectionRefused, "{error}");
@@ -513,7 +479,11 @@ fn connect_to_a_closed_port_is_refused_promptly() {
                 "took {:?}",
                 start.elapsed()
             );
-            assert_eq!(io_sources(&rt), 0, "the failed socket was deregistered");
+            assert_eq!(
+                debug_count(&rt, "io_sources"),
+                0,
+                "the failed socket was deregistered"
+            );
         });
     });
 }
@@ -524,7 +494,7 @@ fn connect_to_a_closed_port_is_refused_promptly() {
 #[test]
 fn a_client_vanishing_mid_message_gives_the_server_eof_or_an_error_not_a_hang() {
     // Why: peers die; a task waiting on a dead peer must be told, or it leaks forever.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -532,7 +502,7 @@ fn a_client_vanishing_mid_message_gives_the_server_eof_or_an_error_not_a_hang() 
 
             // read_exact: half of 100 bytes, then the client is gone.
             let mut client = std_client(addr);
-            let (mut server, _) = within("accept", listener.accept()).await.unwrap();
+            let (mut server, _) = bounded_as("accept", listener.accept()).await.unwrap();
             let reader = spawn(async move {
                 let mut message = [0; 100];
                 timeout(PATIENCE, server.read_exact(&mut message)).await
@@ -546,7 +516,7 @@ fn a_client_vanishing_mid_message_gives_the_server_eof_or_an_error_not_a_hang() 
                 "read_exact returned after half a message"
             );
             drop(client);
-            let result = within("the read_exact task", reader).await.unwrap();
+            let result = bounded_as("the read_exact task", reader).await.unwrap();
             let error = result
                 .expect("read_exact still waiting 5 s after the peer vanished")
                 .unwrap_err();
@@ -560,12 +530,12 @@ fn a_client_vanishing_mid_message_gives_the_server_eof_or_an_error_not_a_hang() 
 
             // read: the 50 bytes, then EOF (or a reset).
             let mut client = std_client(addr);
-            let (mut server, _) = within("accept", listener.accept()).await.unwrap();
+            let (mut server, _) = bounded_as("accept", listener.accept()).await.unwrap();
             let reader = spawn(async move {
                 let mut got = 0;
                 let mut buf = [0; 1024];
                 loop {
-                    match within("server read", server.read(&mut buf)).await {
+                    match bounded_as("server read", server.read(&mut buf)).await {
                         Ok(0) => return (got, None),
                         Ok(n) => got += n,
                         Err(error) => return (got, Some(error.kind())),
@@ -576,7 +546,7 @@ fn a_client_vanishing_mid_message_gives_the_server_eof_or_an_error_not_a_hang() 
             client.write_all(&[2; 50]).unwrap();
             sleep(Duration::from_millis(10)).await;
             drop(client);
-            let (got, error) = within("the read task", reader).await.unwrap();
+            let (got, error) = bounded_as("the read task", reader).await.unwrap();
             assert!(
                 matches!(error, None | Some(ErrorKind::ConnectionReset)),
                 "read ended with {error:?}"
@@ -593,24 +563,24 @@ fn a_client_vanishing_mid_message_gives_the_server_eof_or_an_error_not_a_hang() 
 #[test]
 fn after_the_peer_shuts_down_writing_the_server_reads_eof_and_can_still_reply() {
     // Why: half-close ends a request; EOF one way must not close the other way.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let (mut client, mut server) = event_loop_pair(&listener).await;
             let server_task = spawn(async move {
                 let request = read_to_end(&mut server).await;
-                within("reply", server.write_all(b"the reply"))
+                bounded_as("reply", server.write_all(b"the reply"))
                     .await
                     .unwrap();
                 request
             });
-            within("request", client.write_all(b"the request"))
+            bounded_as("request", client.write_all(b"the request"))
                 .await
                 .unwrap();
             client.shutdown(Shutdown::Write).unwrap();
             let reply = read_to_end(&mut client).await;
-            let request = within("server task", server_task).await.unwrap();
+            let request = bounded_as("server task", server_task).await.unwrap();
             assert_eq!(request, b"the request");
             assert_eq!(reply, b"the reply");
         });
@@ -621,24 +591,28 @@ fn after_the_peer_shuts_down_writing_the_server_reads_eof_and_can_still_reply() 
 #[test]
 fn eof_is_sticky() {
     // Why: loops that read until 0 may read again; EOF must not become an endless wait.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let (mut client, mut server) = event_loop_pair(&listener).await;
-            within("write", client.write_all(b"last words"))
+            bounded_as("write", client.write_all(b"last words"))
                 .await
                 .unwrap();
             drop(client);
             let mut buf = [0; 64];
-            let n = within("read data", server.read(&mut buf)).await.unwrap();
+            let n = bounded_as("read data", server.read(&mut buf))
+                .await
+                .unwrap();
             assert_eq!(&buf[..n], b"last words");
             for attempt in 1..=3 {
-                let n = within("read at EOF", server.read(&mut buf)).await.unwrap();
+                let n = bounded_as("read at EOF", server.read(&mut buf))
+                    .await
+                    .unwrap();
                 assert_eq!(n, 0, "read number {attempt} after EOF gave {n}");
             }
             let mut exact = [0; 1];
-            let error = within("read_exact at EOF", server.read_exact(&mut exact))
+            let error = bounded_as("read_exact at EOF", server.read_exact(&mut exact))
                 .await
                 .unwrap_err();
             assert_eq!(error.kind(), ErrorKind::UnexpectedEof);
@@ -660,14 +634,16 @@ fn write_returns_between_one_and_len_bytes_and_the_peer_gets_exactly_those() {
         stream.read_to_end(&mut received).unwrap();
         received
     });
-    let sent = on_loop_thread(move || {
+    let sent = within_for(THREAD_PATIENCE, move || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
-            let mut stream = within("connect", TcpStream::connect(addr)).await.unwrap();
+            let mut stream = bounded_as("connect", TcpStream::connect(addr))
+                .await
+                .unwrap();
             let mut sent = Vec::new();
             for len in [1, 7, 1000, 64 * 1024, 4 * MIB] {
                 let buf = pattern(len);
-                let n = within("write", stream.write(&buf)).await.unwrap();
+                let n = bounded_as("write", stream.write(&buf)).await.unwrap();
                 assert!(0 < n && n <= len, "write of {len} bytes returned {n}");
                 sent.extend_from_slice(&buf[..n]);
             }
@@ -691,26 +667,34 @@ fn write_returns_between_one_and_len_bytes_and_the_peer_gets_exactly_those() {
 #[test]
 fn an_aborted_task_closes_the_sockets_it_owns_and_deregisters_them() {
     // Why: a socket that outlives its aborted task leaks a descriptor and a reactor slot.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
-            assert_eq!(io_sources(&rt), 0);
+            assert_eq!(debug_count(&rt, "io_sources"), 0);
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let mut client = std_client(listener.local_addr().unwrap());
-            let (mut server, _) = within("accept", listener.accept()).await.unwrap();
-            within("write", server.write_all(b"hi")).await.unwrap();
-            assert_eq!(io_sources(&rt), 2, "listener and stream are registered");
+            let (mut server, _) = bounded_as("accept", listener.accept()).await.unwrap();
+            bounded_as("write", server.write_all(b"hi")).await.unwrap();
+            assert_eq!(
+                debug_count(&rt, "io_sources"),
+                2,
+                "listener and stream are registered"
+            );
             let owner = spawn(async move {
                 let _owned = (listener, server);
                 pending::<()>().await;
             });
             yield_now().await; // the task runs and takes ownership
             assert!(!owner.is_finished());
-            assert_eq!(io_sources(&rt), 2);
+            assert_eq!(debug_count(&rt, "io_sources"), 2);
             owner.abort();
-            let error = within("the aborted task", owner).await.unwrap_err();
+            let error = bounded_as("the aborted task", owner).await.unwrap_err();
             assert!(error.is_cancelled());
-            assert_eq!(io_sources(&rt), 0, "both sockets deregistered");
+            assert_eq!(
+                debug_count(&rt, "io_sources"),
+                0,
+                "both sockets deregistered"
+            );
             let mut buf = [0; 8];
             client.read_exact(&mut buf[..2]).unwrap();
             assert_eq!(&buf[..2], b"hi");
@@ -724,12 +708,12 @@ fn an_aborted_task_closes_the_sockets_it_owns_and_deregisters_them() {
 #[test]
 fn dropping_the_runtime_closes_the_sockets_its_tasks_own() {
     // Why: shutting a runtime down must not leave its connections' peers waiting forever.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         let mut client = rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let client = std_client(listener.local_addr().unwrap());
-            let (mut server, _) = within("accept", listener.accept()).await.unwrap();
+            let (mut server, _) = bounded_as("accept", listener.accept()).await.unwrap();
             let detached = spawn(async move {
                 let mut buf = [0; 8];
                 let _ = server.read(&mut buf).await; // waits: the client never writes
@@ -750,14 +734,14 @@ fn dropping_the_runtime_closes_the_sockets_its_tasks_own() {
 #[test]
 fn aborting_a_task_waiting_on_a_read_removes_its_registration_and_closes_the_socket() {
     // Why: an abort that left the read's registration behind would leak one per timeout.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
             let mut client = std_client(addr);
-            let (mut server, _) = within("accept", listener.accept()).await.unwrap();
-            let before = io_sources(&rt);
+            let (mut server, _) = bounded_as("accept", listener.accept()).await.unwrap();
+            let before = debug_count(&rt, "io_sources");
             let reader = spawn(async move {
                 let mut buf = [0; 8];
                 server.read(&mut buf).await
@@ -765,11 +749,19 @@ fn aborting_a_task_waiting_on_a_read_removes_its_registration_and_closes_the_soc
             yield_now().await; // the reader registers and waits
             yield_now().await;
             assert!(!reader.is_finished(), "nobody wrote, so the read waits");
-            assert_eq!(io_sources(&rt), before + 1, "the waiting read registered");
+            assert_eq!(
+                debug_count(&rt, "io_sources"),
+                before + 1,
+                "the waiting read registered"
+            );
             reader.abort();
-            let error = within("the aborted reader", reader).await.unwrap_err();
+            let error = bounded_as("the aborted reader", reader).await.unwrap_err();
             assert!(error.is_cancelled());
-            assert_eq!(io_sources(&rt), before, "no registration is left behind");
+            assert_eq!(
+                debug_count(&rt, "io_sources"),
+                before,
+                "no registration is left behind"
+            );
             let mut buf = [0; 8];
             assert_eq!(client.read(&mut buf).unwrap(), 0, "the peer sees EOF");
             // Events for the dead socket (the peer's FIN, a reset) must not
@@ -777,9 +769,9 @@ fn aborting_a_task_waiting_on_a_read_removes_its_registration_and_closes_the_soc
             let _ = client.write_all(b"to nobody");
             drop(client);
             let (mut c2, mut s2) = event_loop_pair(&listener).await;
-            within("write", c2.write_all(b"ping")).await.unwrap();
+            bounded_as("write", c2.write_all(b"ping")).await.unwrap();
             let mut got = [0; 4];
-            within("read", s2.read_exact(&mut got)).await.unwrap();
+            bounded_as("read", s2.read_exact(&mut got)).await.unwrap();
             assert_eq!(&got, b"ping");
         });
     });
@@ -793,7 +785,7 @@ fn aborting_a_task_waiting_on_a_read_removes_its_registration_and_closes_the_soc
 #[test]
 fn a_reader_and_a_writer_waiting_on_one_socket_are_both_woken() {
     // Why: with one waiter slot per socket, the second waiter would evict the first.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -835,14 +827,16 @@ fn a_reader_and_a_writer_waiting_on_one_socket_are_both_woken() {
             assert!(!reader.is_finished() && !writer.is_finished());
 
             // Data for the reader: it must wake though the writer waits too.
-            within("peer write", peer.write_all(b"ping")).await.unwrap();
-            let got = within("the reader task", reader).await.unwrap();
+            bounded_as("peer write", peer.write_all(b"ping"))
+                .await
+                .unwrap();
+            let got = bounded_as("the reader task", reader).await.unwrap();
             assert_eq!(got, b"ping");
 
             // Now drain: the writer must wake for the room this makes.
             stop_writing.set(true);
             let drained = read_to_end(&mut peer).await.len();
-            let written = within("the writer task", writer).await.unwrap();
+            let written = bounded_as("the writer task", writer).await.unwrap();
             assert_eq!(drained, written, "the peer got every byte written");
         });
     });
@@ -859,7 +853,7 @@ fn a_wake_from_another_thread_reaches_a_parked_loop_every_time() {
         woken: AtomicBool,
         waker: Mutex<Option<Waker>>,
     }
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let (slot_tx, slot_rx) = mpsc::channel::<(Arc<Slot>, Duration)>();
         let waker_thread = thread::spawn(move || {
             while let Ok((slot, delay)) = slot_rx.recv_timeout(THREAD_PATIENCE) {
@@ -916,7 +910,7 @@ fn a_wake_from_another_thread_reaches_a_parked_loop_every_time() {
 #[test]
 fn spawn_blocking_returns_its_value_from_another_thread() {
     // Why: blocking work must leave the loop thread, or every task stalls.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let loop_thread = thread::current().id();
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
@@ -925,7 +919,7 @@ fn spawn_blocking_returns_its_value_from_another_thread() {
                 let me = thread::current();
                 (me.id(), me.name().map(str::to_owned), 6 * 7)
             });
-            let (id, name, value) = within("spawn_blocking", handle).await.unwrap();
+            let (id, name, value) = bounded_as("spawn_blocking", handle).await.unwrap();
             assert_eq!(value, 42);
             // The loop was parked with nothing else to do; the helper
             // thread's wake must reach it at once, not at some later event.
@@ -946,13 +940,13 @@ fn spawn_blocking_returns_its_value_from_another_thread() {
 #[test]
 fn spawn_blocking_does_not_block_the_loop() {
     // Why: that is its whole purpose.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let (release_tx, release_rx) = mpsc::channel::<()>();
             let blocked = spawn_blocking(move || release_rx.recv_timeout(PATIENCE).is_ok());
             let start = Instant::now();
-            within(
+            bounded_as(
                 "a sleep beside spawn_blocking",
                 sleep(Duration::from_millis(20)),
             )
@@ -960,7 +954,7 @@ fn spawn_blocking_does_not_block_the_loop() {
             assert!(start.elapsed() < Duration::from_secs(1));
             assert!(!blocked.is_finished(), "the closure is still blocked");
             release_tx.send(()).unwrap();
-            assert!(within("spawn_blocking", blocked).await.unwrap());
+            assert!(bounded_as("spawn_blocking", blocked).await.unwrap());
         });
     });
 }
@@ -970,11 +964,11 @@ fn spawn_blocking_does_not_block_the_loop() {
 #[test]
 fn a_panic_in_spawn_blocking_becomes_a_join_error_with_its_payload() {
     // Why: a helper thread's panic must reach its awaiter, not hang it or kill the loop.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let handle = spawn_blocking(|| -> u32 { panic!("boom in spawn_blocking") });
-            let error = within("spawn_blocking", handle).await.unwrap_err();
+            let error = bounded_as("spawn_blocking", handle).await.unwrap_err();
             assert!(error.is_panic());
             let payload = error.into_panic();
             let message = payload
@@ -983,7 +977,7 @@ fn a_panic_in_spawn_blocking_becomes_a_join_error_with_its_payload() {
                 .expect("the payload is the &str given to panic!");
             assert_eq!(message, "boom in spawn_blocking");
             // The loop is fine.
-            assert_eq!(within("after", spawn_blocking(|| 1)).await.unwrap(), 1);
+            assert_eq!(bounded_as("after", spawn_blocking(|| 1)).await.unwrap(), 1);
         });
     });
 }
@@ -994,7 +988,7 @@ fn a_panic_in_spawn_blocking_becomes_a_join_error_with_its_payload() {
 fn a_hundred_concurrent_spawn_blocking_calls_all_complete() {
     // Why: blocking jobs that wait on each other must not deadlock for lack of threads.
     const N: usize = 100;
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let arrived = Arc::new((Mutex::new(0usize), Condvar::new()));
@@ -1014,7 +1008,7 @@ fn a_hundred_concurrent_spawn_blocking_calls_all_complete() {
                 })
                 .collect();
             for (i, handle) in handles.into_iter().enumerate() {
-                let (got, all_met) = within("spawn_blocking", handle).await.unwrap();
+                let (got, all_met) = bounded_as("spawn_blocking", handle).await.unwrap();
                 assert_eq!(got, i);
                 assert!(all_met, "call {i} never saw all {N} running at once");
             }
@@ -1054,14 +1048,20 @@ async fn echo_round_trip_and_a_timer() {
         stream.read_exact(&mut buf).await.unwrap();
         stream.write_all(&buf).await.unwrap();
     });
-    let mut client = within("connect", TcpStream::connect(addr)).await.unwrap();
-    within("write", client.write_all(b"hello")).await.unwrap();
+    let mut client = bounded_as("connect", TcpStream::connect(addr))
+        .await
+        .unwrap();
+    bounded_as("write", client.write_all(b"hello"))
+        .await
+        .unwrap();
     let mut echo = [0; 5];
-    within("echo", client.read_exact(&mut echo)).await.unwrap();
+    bounded_as("echo", client.read_exact(&mut echo))
+        .await
+        .unwrap();
     assert_eq!(&echo, b"hello");
-    within("server task", server).await.unwrap();
+    bounded_as("server task", server).await.unwrap();
     let start = Instant::now();
-    within("a 10 ms sleep", sleep(Duration::from_millis(10))).await;
+    bounded_as("a 10 ms sleep", sleep(Duration::from_millis(10))).await;
     assert!(
         start.elapsed() < Duration::from_secs(1),
         "{:?}",
@@ -1073,7 +1073,7 @@ async fn echo_round_trip_and_a_timer() {
 #[test]
 fn a_task_spinning_on_yield_now_does_not_starve_tcp_or_timers() {
     // Why: the loop never parks beside a busy task, yet must still poll I/O and timers.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let spins = Rc::new(Cell::new(0u64));
@@ -1090,7 +1090,12 @@ fn a_task_spinning_on_yield_now_does_not_starve_tcp_or_timers() {
             echo_round_trip_and_a_timer().await;
             assert!(spins.get() > 1, "the spinner really was spinning");
             spinner.abort();
-            assert!(within("abort", spinner).await.unwrap_err().is_cancelled());
+            assert!(
+                bounded_as("abort", spinner)
+                    .await
+                    .unwrap_err()
+                    .is_cancelled()
+            );
         });
     });
 }
@@ -1100,7 +1105,7 @@ fn a_task_spinning_on_yield_now_does_not_starve_tcp_or_timers() {
 #[test]
 fn a_future_that_wakes_itself_every_poll_does_not_starve_tcp_or_timers() {
     // Why: fairness must not depend on tasks politely using `yield_now`.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let polls = Rc::new(Cell::new(0u64));
@@ -1116,7 +1121,12 @@ fn a_future_that_wakes_itself_every_poll_does_not_starve_tcp_or_timers() {
             echo_round_trip_and_a_timer().await;
             assert!(polls.get() > 1, "the spinner really was spinning");
             spinner.abort();
-            assert!(within("abort", spinner).await.unwrap_err().is_cancelled());
+            assert!(
+                bounded_as("abort", spinner)
+                    .await
+                    .unwrap_err()
+                    .is_cancelled()
+            );
         });
     });
 }

@@ -7,7 +7,10 @@
 //! stops the loop's timers fails the test; inside, waits are also bounded
 //! by `timeout` for a clearer message.
 
-use duet::event_loop::{Elapsed, Runtime, Sleep, sleep, sleep_until, spawn, timeout, yield_now};
+mod support;
+use support::*;
+
+use duet::event_loop::{Elapsed, Sleep, sleep, sleep_until, spawn, timeout, yield_now};
 use std::cell::{Cell, RefCell};
 use std::future::{Future, pending, poll_fn};
 use std::pin::Pin;
@@ -17,63 +20,6 @@ use std::sync::{Arc, mpsc};
 use std::task::Poll;
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Long enough for any healthy machine, short enough to fail fast.
-const PATIENCE: Duration = Duration::from_secs(5);
-
-fn runtime() -> Runtime {
-    Runtime::new().expect("the OS gave us an epoll instance")
-}
-
-/// Awaits `future`, failing the test instead of hanging if it takes longer
-/// than `PATIENCE`.
-async fn bounded<F: Future>(future: F) -> F::Output {
-    match timeout(PATIENCE, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("timed out after {PATIENCE:?}: a bug made this wait endless"),
-    }
-}
-
-/// Runs `f` on its own std thread and returns its result, or fails the test
-/// after `PATIENCE`. Every test runs this way, so that a bug that stops
-/// the loop's timers (and with them every `timeout`) fails the test
-/// instead of hanging it.
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    within_for(PATIENCE, f)
-}
-
-/// `within`, with a longer patience for the one big test.
-fn within_for<T: Send + 'static>(patience: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(patience) {
-        Ok(value) => {
-            thread.join().expect("the thread already sent its result");
-            value
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The test panicked: pass its panic on, message and all.
-            std::panic::resume_unwind(thread.join().expect_err("it sent nothing"))
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("timed out after {patience:?}: the event loop or its timers hung")
-        }
-    }
-}
-
-/// How many timers the runtime's `Debug` output reports.
-fn timer_count(rt: &Runtime) -> usize {
-    let text = format!("{rt:?}");
-    let start = text.find("timers: ").expect("Debug shows timers") + "timers: ".len();
-    text[start..]
-        .chars()
-        .take_while(char::is_ascii_digit)
-        .collect::<String>()
-        .parse()
-        .expect("a number")
-}
 
 /// Sets a flag when dropped.
 struct DropFlag(Rc<Cell<bool>>);
@@ -166,7 +112,7 @@ fn sleep_until_a_past_deadline_completes_at_once() {
                 assert!(first.is_ready(), "{nap:?}");
             }
         }));
-        assert_eq!(timer_count(&rt), 0, "{rt:?}");
+        assert_eq!(debug_count(&rt, "timers"), 0, "{rt:?}");
     });
 }
 
@@ -219,7 +165,7 @@ fn timeout_gives_elapsed_for_a_slow_future_and_drops_it() {
         assert!(err.to_string().contains("elapsed"), "{err}");
         let _: &dyn std::error::Error = &err;
         assert_eq!(
-            timer_count(&rt),
+            debug_count(&rt, "timers"),
             0,
             "the hour-long sleep left no timer: {rt:?}"
         );
@@ -268,11 +214,15 @@ fn dropping_a_sleep_removes_its_timer() {
                 // budget would decline without registering.
                 yield_now().await;
             }
-            assert_eq!(timer_count(&rt), N, "each polled sleep registered: {rt:?}");
+            assert_eq!(
+                debug_count(&rt, "timers"),
+                N,
+                "each polled sleep registered: {rt:?}"
+            );
             drop(sleeps);
-            assert_eq!(timer_count(&rt), 0, "{rt:?}");
+            assert_eq!(debug_count(&rt, "timers"), 0, "{rt:?}");
         });
-        assert_eq!(timer_count(&rt), 0, "{rt:?}");
+        assert_eq!(debug_count(&rt, "timers"), 0, "{rt:?}");
     });
 }
 
@@ -305,7 +255,7 @@ fn a_hundred_thousand_concurrent_sleeps_all_complete() {
         );
         result.expect("all sleeps complete within 20 s");
         assert_eq!(done.get(), N);
-        assert_eq!(timer_count(&rt), 0, "{rt:?}");
+        assert_eq!(debug_count(&rt, "timers"), 0, "{rt:?}");
     });
 }
 

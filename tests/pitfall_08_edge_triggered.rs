@@ -16,62 +16,15 @@
 //! either a wait that never ends (caught by `timeout`) or a busy loop
 //! inside one poll (caught by the deadline), never a hung test.
 
+mod support;
+use support::*;
+
 use duet::event_loop::net::{TcpListener, TcpStream};
 use duet::event_loop::{Runtime, sleep, spawn, timeout, yield_now};
 use std::cell::RefCell;
-use std::future::Future;
 use std::io::Write;
-use std::panic::resume_unwind;
 use std::rc::Rc;
-use std::sync::mpsc::{self, RecvTimeoutError};
-use std::thread;
 use std::time::{Duration, Instant};
-
-const PATIENCE: Duration = Duration::from_secs(5);
-const THREAD_PATIENCE: Duration = Duration::from_secs(10);
-
-/// Runs `f` on a fresh thread; fails if it takes longer than
-/// `THREAD_PATIENCE` (a busy loop inside a poll cannot be cut short by a
-/// timer), and re-raises its panic.
-fn on_loop_thread<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (done_tx, done_rx) = mpsc::channel();
-    let thread = thread::Builder::new()
-        .name("event-loop-under-test".into())
-        .spawn(move || {
-            let _ = done_tx.send(f());
-        })
-        .unwrap();
-    match done_rx.recv_timeout(THREAD_PATIENCE) {
-        Ok(value) => {
-            thread.join().unwrap();
-            value
-        }
-        Err(RecvTimeoutError::Disconnected) => match thread.join() {
-            Err(payload) => resume_unwind(payload),
-            Ok(()) => unreachable!("the thread sends before it ends"),
-        },
-        Err(RecvTimeoutError::Timeout) => panic!(
-            "the event loop thread was still running after {THREAD_PATIENCE:?}: \
-             something spins inside a poll (readiness never cleared?)"
-        ),
-    }
-}
-
-/// Awaits `future`, failing the test if it takes longer than `PATIENCE`.
-async fn within<F: Future>(what: &str, future: F) -> F::Output {
-    match timeout(PATIENCE, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("{what}: still waiting after {PATIENCE:?}"),
-    }
-}
-
-/// The `io_sources` count that `Runtime`'s `Debug` prints.
-fn io_sources(rt: &Runtime) -> usize {
-    let text = format!("{rt:?}");
-    let after = text.split("io_sources: ").nth(1).unwrap();
-    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
-    digits.parse().unwrap()
-}
 
 /// A std client with timeouts (it never reads here, but must never hang).
 fn std_client(listener: &TcpListener) -> std::net::TcpStream {
@@ -84,7 +37,7 @@ fn std_client(listener: &TcpListener) -> std::net::TcpStream {
 /// Accepts a connection and uses up its first edge: a read that finds no
 /// data registers the socket, gets `WouldBlock`, and is given up on.
 async fn accept_and_wait_idle(listener: &TcpListener) -> TcpStream {
-    let (mut server, _) = within("accept", listener.accept()).await.unwrap();
+    let (mut server, _) = bounded_as("accept", listener.accept()).await.unwrap();
     let mut buf = [0; 16];
     let early = timeout(Duration::from_millis(20), server.read(&mut buf)).await;
     assert!(
@@ -100,7 +53,7 @@ async fn accept_and_wait_idle(listener: &TcpListener) -> TcpStream {
 fn a_partial_read_keeps_readiness_so_a_small_buffer_drains_everything_without_a_new_edge() {
     // Why: the kernel already sent this data's edge: lose readiness now and it waits forever.
     const LEN: usize = 64 * 1024;
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -146,7 +99,7 @@ fn a_partial_read_keeps_readiness_so_a_small_buffer_drains_everything_without_a_
 #[test]
 fn readiness_is_cleared_only_on_would_block_so_a_drained_socket_waits_then_wakes() {
     // Why: never clearing readiness is a busy loop; clearing it wrongly loses a wake.
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
@@ -155,7 +108,9 @@ fn readiness_is_cleared_only_on_would_block_so_a_drained_socket_waits_then_wakes
 
             client.write_all(b"first").unwrap();
             let mut buf = [0; 64];
-            let n = within("first read", server.read(&mut buf)).await.unwrap();
+            let n = bounded_as("first read", server.read(&mut buf))
+                .await
+                .unwrap();
             assert_eq!(&buf[..n], b"first");
 
             // Drained: the next read must wait, not return, not spin.
@@ -177,7 +132,7 @@ fn readiness_is_cleared_only_on_would_block_so_a_drained_socket_waits_then_wakes
             yield_now().await;
             assert!(!reader.is_finished(), "nothing new was sent yet");
             client.write_all(b"second").unwrap();
-            let got = within("the waiting reader", reader).await.unwrap();
+            let got = bounded_as("the waiting reader", reader).await.unwrap();
             assert_eq!(got, b"second");
         });
     });
@@ -191,13 +146,15 @@ fn readiness_is_cleared_only_on_would_block_so_a_drained_socket_waits_then_wakes
 fn events_for_dropped_sockets_never_reach_a_live_socket_reader() {
     // Why: reused slots must never route a dead socket's event to a live socket's reader.
     const ROUNDS: u64 = 1_000;
-    on_loop_thread(|| {
+    within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
         rt.block_on(async {
             let listener = TcpListener::bind("127.0.0.1:0").unwrap();
             let addr = listener.local_addr().unwrap();
-            let mut long_client = within("connect", TcpStream::connect(addr)).await.unwrap();
-            let (mut long_server, _) = within("accept", listener.accept()).await.unwrap();
+            let mut long_client = bounded_as("connect", TcpStream::connect(addr))
+                .await
+                .unwrap();
+            let (mut long_server, _) = bounded_as("accept", listener.accept()).await.unwrap();
 
             // The long-lived reader waits the whole time; it records every
             // read exactly as it returned.
@@ -216,21 +173,25 @@ fn events_for_dropped_sockets_never_reach_a_live_socket_reader() {
                 }
             });
             yield_now().await;
-            let base = io_sources(&rt);
+            let base = debug_count(&rt, "io_sources");
 
             for round in 0..ROUNDS {
                 // A short-lived connection, dropped in a way that leaves
                 // events in flight for its (soon reused) token.
-                let mut client = within("connect", TcpStream::connect(addr)).await.unwrap();
-                let (mut server, _) = within("accept", listener.accept()).await.unwrap();
-                within("write", client.write_all(&round.to_le_bytes()))
+                let mut client = bounded_as("connect", TcpStream::connect(addr))
+                    .await
+                    .unwrap();
+                let (mut server, _) = bounded_as("accept", listener.accept()).await.unwrap();
+                bounded_as("write", client.write_all(&round.to_le_bytes()))
                     .await
                     .unwrap();
                 match round % 3 {
                     0 => {
                         // Read it, then both close: FINs in flight.
                         let mut got = [0; 8];
-                        within("read", server.read_exact(&mut got)).await.unwrap();
+                        bounded_as("read", server.read_exact(&mut got))
+                            .await
+                            .unwrap();
                         assert_eq!(u64::from_le_bytes(got), round);
                         drop(client);
                         drop(server);
@@ -250,11 +211,11 @@ fn events_for_dropped_sockets_never_reach_a_live_socket_reader() {
 
                 // The long-lived connection: one message, read as one.
                 let message = format!("message {round:>8}");
-                within("long write", long_client.write_all(message.as_bytes()))
+                bounded_as("long write", long_client.write_all(message.as_bytes()))
                     .await
                     .unwrap();
                 let expected_reads = round as usize + 1;
-                within("the long-lived reader", async {
+                bounded_as("the long-lived reader", async {
                     while reads.borrow().len() < expected_reads {
                         yield_now().await;
                     }
@@ -277,7 +238,7 @@ fn events_for_dropped_sockets_never_reach_a_live_socket_reader() {
                 "one read per message"
             );
             assert_eq!(
-                io_sources(&rt),
+                debug_count(&rt, "io_sources"),
                 base,
                 "every short-lived socket was deregistered"
             );

@@ -9,128 +9,21 @@
 //! `timeout`, whose timer wakes the *awaiting* future only, so it cannot
 //! mask the bug under test.
 
+mod support;
+use support::*;
+
 use duet::event_loop::{JoinHandle, Runtime, sleep, spawn, timeout, yield_now};
-use std::any::Any;
 use std::cell::{Cell, RefCell};
 use std::future::{Future, pending, poll_fn};
 use std::hint::black_box;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
 use std::task::{Poll, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
-
-/// Long enough for any healthy machine, short enough to fail fast.
-const PATIENCE: Duration = Duration::from_secs(5);
-
-fn runtime() -> Runtime {
-    Runtime::new().expect("the OS gave us an epoll instance")
-}
-
-/// Awaits `future`, failing the test instead of hanging if it takes longer
-/// than `PATIENCE`.
-async fn bounded<F: Future>(future: F) -> F::Output {
-    match timeout(PATIENCE, future).await {
-        Ok(output) => output,
-        Err(_) => panic!("timed out after {PATIENCE:?}: a bug made this wait endless"),
-    }
-}
-
-/// Runs `f` on its own std thread and returns its result, or fails the test
-/// after `PATIENCE`. Every test runs this way, so that even a bug that
-/// stalls the whole loop (where no `timeout` inside it could fire) fails
-/// the test instead of hanging it.
-fn within<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    let (tx, rx) = mpsc::channel();
-    let thread = thread::spawn(move || {
-        let _ = tx.send(f());
-    });
-    match rx.recv_timeout(PATIENCE) {
-        Ok(value) => {
-            thread.join().expect("the thread already sent its result");
-            value
-        }
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            std::panic::resume_unwind(thread.join().expect_err("it sent nothing"))
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("timed out after {PATIENCE:?}: the event loop hung")
-        }
-    }
-}
-
-/// The text of a panic payload (`panic!` makes a `&str` or a `String`).
-fn panic_message(payload: &(dyn Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        s.to_string()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "<not a string>".to_string()
-    }
-}
-
-/// Runs a closure when dropped: user code in a destructor.
-struct OnDrop<F: FnOnce()>(Option<F>);
-
-impl<F: FnOnce()> Drop for OnDrop<F> {
-    fn drop(&mut self) {
-        if let Some(f) = self.0.take() {
-            f();
-        }
-    }
-}
-
-fn on_drop<F: FnOnce()>(f: F) -> OnDrop<F> {
-    OnDrop(Some(f))
-}
-
-/// Counts guards made and guards dropped.
-#[derive(Clone, Default)]
-struct DropLog {
-    created: Arc<AtomicUsize>,
-    dropped: Arc<AtomicUsize>,
-}
-
-struct Guard(Arc<AtomicUsize>);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl DropLog {
-    fn guard(&self) -> Guard {
-        self.created.fetch_add(1, Ordering::SeqCst);
-        Guard(self.dropped.clone())
-    }
-    fn created(&self) -> usize {
-        self.created.load(Ordering::SeqCst)
-    }
-    fn dropped(&self) -> usize {
-        self.dropped.load(Ordering::SeqCst)
-    }
-}
-
-/// Ready once `flag` is set; its first poll sends the task's waker to
-/// `waker_tx`, that is, to the thread that will set the flag and wake it.
-fn wait_for_flag(flag: Arc<AtomicBool>, waker_tx: mpsc::Sender<Waker>) -> impl Future<Output = ()> {
-    let mut waker_tx = Some(waker_tx);
-    poll_fn(move |cx| {
-        if flag.load(Ordering::Acquire) {
-            return Poll::Ready(());
-        }
-        if let Some(tx) = waker_tx.take() {
-            tx.send(cx.waker().clone())
-                .expect("the waking thread waits");
-        }
-        Poll::Pending
-    })
-}
 
 /// A future that counts its polls in `polls` and is never ready and never
 /// arranges a wake.
