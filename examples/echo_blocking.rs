@@ -9,13 +9,13 @@
 //! Run the server: `cargo run --release --example echo_blocking`, then talk
 //! to it with `nc 127.0.0.1 7000`. Run the self-test:
 //! `cargo run --release --example echo_blocking -- --clients 100` starts the
-//! server and 100 client threads (`common/load.rs`, the same for both
+//! server and 100 client threads (`src/tour/load.rs`, the same for both
 //! twins), each making 1,000 round trips of 64 bytes, and prints the rate
 //! and the latency. `--help` lists the flags.
 
 #[path = "common/cli.rs"]
 mod cli;
-#[path = "common/load.rs"]
+#[path = "../src/tour/load.rs"]
 mod load;
 
 use duet::blocking::net::{TcpListener, TcpStream};

@@ -10,13 +10,13 @@
 //! Run the server: `cargo run --release --example echo_event_loop`, then
 //! talk to it with `nc 127.0.0.1 7000`. Run the self-test:
 //! `cargo run --release --example echo_event_loop -- --clients 100` starts
-//! the server and 100 client threads (`common/load.rs`, the same for both
+//! the server and 100 client threads (`src/tour/load.rs`, the same for both
 //! twins), each making 1,000 round trips of 64 bytes, and prints the rate
 //! and the latency. `--help` lists the flags.
 
 #[path = "common/cli.rs"]
 mod cli;
-#[path = "common/load.rs"]
+#[path = "../src/tour/load.rs"]
 mod load;
 
 use duet::event_loop::net::{TcpListener, TcpStream};

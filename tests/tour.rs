@@ -1,7 +1,8 @@
 //! The tour binary (`cargo run --release`), run as a newcomer would run it:
-//! a small tour succeeds and shows both runtimes and the explanation,
-//! `--help` documents every flag, and a wrong flag is refused with exit
-//! code 2.
+//! a small tour succeeds, prints every row of every workload with its
+//! reading, and writes the timeline page; `--only` and `--no-html` do what
+//! they say; `--help` documents every flag; a wrong flag is refused with
+//! exit code 2.
 //!
 //! Every run is a child process with a deadline, so a hung tour fails the
 //! test instead of hanging `cargo test`.
@@ -49,34 +50,147 @@ fn tour(args: &[&str]) -> (ExitStatus, String) {
     (status, output)
 }
 
+/// Sizes small enough for a test: the whole tour in a few seconds.
+const SMALL: &[&str] = &[
+    "--tasks",
+    "20",
+    "--wait-ms",
+    "5",
+    "--cpu-tasks",
+    "4",
+    "--work-ms",
+    "5",
+    "--clients",
+    "5",
+    "--requests",
+    "3",
+    "--service-ms",
+    "1",
+];
+
+const RUNTIMES: [&str; 3] = [
+    "blocking, 1 thread",
+    "blocking, thread/task",
+    "event_loop, 1 thread",
+];
+
 #[test]
-fn a_small_tour_shows_both_runtimes_and_explains_them() {
-    let (status, output) = tour(&["--tasks", "20", "--wait-ms", "10"]);
+fn a_small_tour_prints_every_row_explains_it_and_writes_the_timelines() {
+    let dir = std::env::temp_dir().join(format!("duet-tour-test-{}", std::process::id()));
+    let html = dir.join("tour.html");
+    let html_arg = html.to_str().expect("a UTF-8 temp path");
+    let mut args = SMALL.to_vec();
+    args.extend(["--html", html_arg]);
+    let (status, output) = tour(&args);
     assert!(status.success(), "the tour failed:\n{output}");
-    for runtime in ["blocking", "event_loop"] {
+
+    // Every workload has a heading, a row per runtime with all five
+    // numbers, and a paragraph answering its claim.
+    for (workload, heading, claim) in [
+        (
+            "timers",
+            "20 tasks each wait 5 ms",
+            "async is multi-threaded",
+        ),
+        (
+            "cpu",
+            "4 tasks each compute for about 5 ms",
+            "async is always faster",
+        ),
+        (
+            "network",
+            "5 clients × 3 requests to a server that waits 1 ms",
+            "blocking code can't serve many clients",
+        ),
+    ] {
+        let section = section(&output, workload);
+        let flat = section.split_whitespace().collect::<Vec<_>>().join(" ");
         assert!(
-            output
-                .lines()
-                .any(|line| line.starts_with(runtime) && line.contains(" ms")),
-            "no table row for {runtime}:\n{output}"
+            flat.contains(heading),
+            "no heading for {workload}:\n{section}"
         );
+        assert!(
+            flat.contains(claim),
+            "no reading for {workload}:\n{section}"
+        );
+        for runtime in RUNTIMES {
+            let row = section
+                .lines()
+                .find(|line| line.starts_with(runtime))
+                .unwrap_or_else(|| panic!("no {runtime} row for {workload}:\n{section}"));
+            let cells: Vec<&str> = row[runtime.len()..].split_whitespace().collect();
+            // wall, p50, p99 (number + unit each), threads, memory (+ unit).
+            assert_eq!(cells.len(), 9, "a row with a missing cell: {row}");
+            for unit in [cells[1], cells[3], cells[5]] {
+                assert!(unit == "ms" || unit == "s", "a time without a unit: {row}");
+            }
+        }
     }
-    assert!(output.contains("20 tasks each wait 10 ms"), "{output}");
-    // The paragraph is word-wrapped; compare it with the line breaks gone.
-    let flat = output.split_whitespace().collect::<Vec<_>>().join(" ");
+    // The one-thread and event-loop rows ran on one thread; a thread per
+    // task had one for each of the 20 waiting tasks, plus the main thread.
+    let timers = section(&output, "timers");
+    let threads = |runtime: &str| -> u64 {
+        let row = timers
+            .lines()
+            .find(|line| line.starts_with(runtime))
+            .unwrap();
+        let cells: Vec<&str> = row[runtime.len()..].split_whitespace().collect();
+        cells[6].replace(',', "").parse().expect("a thread count")
+    };
+    assert_eq!(threads("event_loop, 1 thread"), 1, "{timers}");
+    assert_eq!(threads("blocking, 1 thread"), 1, "{timers}");
+    assert!(threads("blocking, thread/task") > 1, "{timers}");
+
+    // The timeline page: two pictures, one per runtime, and its path said.
     assert!(
-        flat.contains("What the numbers show")
-            && flat
-                .contains("Async is not about more threads — it is about not needing one per wait"),
-        "no explanation:\n{output}"
+        output.contains(html_arg),
+        "the page's path is not printed:\n{output}"
     );
+    let page = std::fs::read_to_string(&html).expect("the tour wrote the page");
+    assert_eq!(page.matches("<svg").count(), 2, "two timelines");
+    assert!(page.contains("duet::blocking") && page.contains("duet::event_loop"));
+    assert!(page.contains("connection 0"), "the lanes are named");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The part of the tour's output from `== NAME ==` to the next heading.
+fn section<'a>(output: &'a str, name: &str) -> &'a str {
+    let start = output
+        .find(&format!("== {name} =="))
+        .unwrap_or_else(|| panic!("no {name} section:\n{output}"));
+    let rest = &output[start + 3..];
+    let end = rest.find("\n== ").map_or(rest.len(), |end| end);
+    &rest[..end]
+}
+
+#[test]
+fn only_runs_one_workload_and_no_html_writes_nothing() {
+    let mut args = SMALL.to_vec();
+    args.extend(["--only", "cpu", "--no-html"]);
+    let (status, output) = tour(&args);
+    assert!(status.success(), "{output}");
+    assert!(output.contains("== cpu =="), "{output}");
+    assert!(!output.contains("== timers ==") && !output.contains("== network =="));
+    assert!(!output.contains("timelines"), "{output}");
 }
 
 #[test]
 fn help_mentions_every_flag() {
     let (status, output) = tour(&["--help"]);
     assert!(status.success(), "{output}");
-    for flag in ["--tasks", "--wait-ms", "--help"] {
+    for flag in [
+        "--tasks",
+        "--wait-ms",
+        "--cpu-tasks",
+        "--work-ms",
+        "--clients",
+        "--requests",
+        "--service-ms",
+        "--only",
+        "--html",
+        "--no-html",
+        "--help",
+    ] {
         assert!(
             output.contains(flag),
             "--help does not mention {flag}:\n{output}"

@@ -1,55 +1,97 @@
-//! The tour's flags, parsed by hand: there are three, and a parser this
-//! small is easier to read than a dependency.
+//! The tour's flags, parsed by hand: a parser this small is easier to read
+//! than a dependency.
 //!
-//! Besides the documented flags there is one hidden one, `--child RUNTIME
-//! WORKLOAD TASKS WAIT_MS`, which the tour passes to itself when it starts
-//! a child process to measure one run (see `mod.rs` for why). It is left
-//! out of `--help` because no person needs to type it.
+//! Besides the documented flags there are two hidden ones, which the tour
+//! passes to itself when it starts a child process to measure one run (see
+//! `mod.rs` for why): `--child RUNTIME WORKLOAD`, and `--work-steps K`, the
+//! CPU workload's size as the parent calibrated it. They are left out of
+//! `--help` because no person needs to type them.
 //!
 //! Read next: the runtimes themselves, starting at `src/lib.rs`; then run
-//! `cargo run --release -- --tasks 10000` and read the table again.
+//! `cargo run --release -- --tasks 2000 --only timers` and read the table
+//! again.
 
 use super::workloads::{Params, Run, RuntimeKind, Workload};
+use std::path::PathBuf;
 
 /// What the command line asks for.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Command {
     /// `--help`: print [`USAGE`] and exit.
     Help,
-    /// The tour itself: every run of the plan, side by side.
-    Tour(Params),
+    /// The tour itself.
+    Tour(Options),
     /// The hidden `--child`: measure one run and print a `RESULT` line.
     Child(Run, Params),
 }
 
+/// What the tour should do.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Options {
+    pub params: Params,
+    /// `--only NAME`: run just this workload.
+    pub only: Option<Workload>,
+    /// Where to write the timeline page; `None` after `--no-html`.
+    pub html: Option<PathBuf>,
+}
+
 pub const DEFAULT: Params = Params {
-    tasks: 1_000,
-    wait_ms: 100,
+    tasks: 200,
+    wait_ms: 50,
+    cpu_tasks: 40,
+    work_ms: 25,
+    work_steps: 0,
+    clients: 100,
+    requests: 10,
+    service_ms: 2,
 };
 
-pub const USAGE: &str = "\
-duet tour: the same program on two runtimes, measured side by side.
+/// Where the timeline page goes unless `--html` says otherwise.
+pub const DEFAULT_HTML: &str = "target/duet-tour.html";
 
-Each runtime runs in its own child process: N tasks each wait D ms, and the
-main task joins them all. For each runtime the tour reports the wall time,
-the most OS threads alive at once, and peak memory, then explains them.
+pub const USAGE: &str = "\
+duet tour: the same programs on three runtimes, measured side by side.
+
+  blocking, 1 thread      straight-line code: one task after another
+  blocking, thread/task   duet::blocking: an OS thread for every task
+  event_loop, 1 thread    duet::event_loop: every task a future, one thread
+
+Three workloads: tasks that wait (timers), tasks that compute (cpu), and a
+server whose requests wait a few ms each (network). Each run is a child
+process of its own, so their peaks do not mix. For each, the tour reports
+wall time, p50/p99 latency, the most OS threads alive at once and peak
+memory, then says what the numbers show. Last, it traces a small network
+run on both runtimes and writes the two timelines to an HTML page.
 
 Usage: cargo run --release [-- FLAGS]
 
-Flags:
-  --tasks N      how many tasks wait at once (default 1000). Each blocking
-                 task is an OS thread, so a very large N may hit the
-                 system's thread limit; the event loop does not care.
-  --wait-ms D    how long each task waits, in milliseconds (default 100)
-  -h, --help     print this help and exit
+Flags (defaults in brackets):
+  --tasks N        timers: how many tasks wait at once [200]. Each blocking
+                   task is an OS thread, so a very large N may hit the
+                   system's thread limit; the event loop does not care.
+  --wait-ms D      timers: how long each task waits, in ms [50]
+  --cpu-tasks N    cpu: how many tasks compute [40]
+  --work-ms C      cpu: about how long each task computes, in ms [25]
+  --clients C      network: how many clients connect at once [100]
+  --requests R     network: requests per client, one after another [10]
+  --service-ms S   network: how long the server waits per request, in ms [2]
+  --only NAME      run one workload: timers, cpu or network
+  --html PATH      where to write the timeline page [target/duet-tour.html]
+  --no-html        do not trace or write the timeline page
+  -h, --help       print this help and exit
 
 Flags take their value as the next argument or after '=' (--tasks=50).
+The blocking one-thread runs take N x D (timers) and C x R x S (network):
+they are the point, but keep that in mind before you raise the sizes.
 ";
 
 /// Parses the arguments after the program name.
 pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
     let mut args = args.into_iter();
     let mut params = DEFAULT;
+    let mut only = None;
+    let mut html = Some(PathBuf::from(DEFAULT_HTML));
+    let mut child = None;
     while let Some(arg) = args.next() {
         // `--tasks=5` and `--tasks 5` both work.
         let (flag, inline) = match arg.split_once('=') {
@@ -58,8 +100,9 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             }
             _ => (arg, None),
         };
-        let value = || {
+        let mut value = || {
             inline
+                .clone()
                 .or_else(|| args.next())
                 .ok_or(format!("{flag} needs a value"))
         };
@@ -67,36 +110,73 @@ pub fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> 
             "-h" | "--help" => return Ok(Command::Help),
             "--tasks" => params.tasks = number(&flag, &value()?)?,
             "--wait-ms" => params.wait_ms = number(&flag, &value()?)?,
-            "--child" => return child(&mut args),
+            "--cpu-tasks" => params.cpu_tasks = number(&flag, &value()?)?,
+            "--work-ms" => params.work_ms = number(&flag, &value()?)?,
+            "--clients" => params.clients = number(&flag, &value()?)?,
+            "--requests" => params.requests = number(&flag, &value()?)?,
+            "--service-ms" => params.service_ms = number(&flag, &value()?)?,
+            "--only" => {
+                let name = value()?;
+                only = Some(Workload::from_name(&name).ok_or(format!(
+                    "--only expects timers, cpu or network, got '{name}'"
+                ))?);
+            }
+            "--html" => html = Some(PathBuf::from(value()?)),
+            "--no-html" => html = None,
+            "--work-steps" => params.work_steps = number(&flag, &value()?)?,
+            "--child" => {
+                let runtime = value()?;
+                let runtime = RuntimeKind::from_name(&runtime)
+                    .ok_or(format!("unknown runtime '{runtime}'"))?;
+                let workload = args.next().ok_or("--child needs RUNTIME WORKLOAD")?;
+                let workload = Workload::from_name(&workload)
+                    .ok_or(format!("unknown workload '{workload}'"))?;
+                child = Some(Run { runtime, workload });
+            }
             _ => return Err(format!("unknown argument '{flag}'")),
         }
     }
-    if params.tasks == 0 {
-        return Err("--tasks must be at least 1".to_string());
+    for (flag, size) in [
+        ("--tasks", params.tasks),
+        ("--cpu-tasks", params.cpu_tasks),
+        ("--clients", params.clients),
+        ("--requests", params.requests),
+    ] {
+        if size == 0 {
+            return Err(format!("{flag} must be at least 1"));
+        }
     }
-    Ok(Command::Tour(params))
+    Ok(match child {
+        Some(run) => Command::Child(run, params),
+        None => Command::Tour(Options { params, only, html }),
+    })
 }
 
-/// Parses the rest of a hidden `--child RUNTIME WORKLOAD TASKS WAIT_MS`.
-fn child(args: &mut impl Iterator<Item = String>) -> Result<Command, String> {
-    let mut next = || {
-        args.next()
-            .ok_or("--child needs RUNTIME WORKLOAD TASKS WAIT_MS".to_string())
-    };
-    let runtime = next()?;
-    let runtime = RuntimeKind::from_name(&runtime).ok_or(format!("unknown runtime '{runtime}'"))?;
-    let workload = next()?;
-    let workload =
-        Workload::from_name(&workload).ok_or(format!("unknown workload '{workload}'"))?;
-    let tasks = number("--child TASKS", &next()?)?;
-    let wait_ms = number("--child WAIT_MS", &next()?)?;
-    if let Some(extra) = args.next() {
-        return Err(format!("unexpected argument '{extra}' after --child"));
-    }
-    Ok(Command::Child(
-        Run { runtime, workload },
-        Params { tasks, wait_ms },
-    ))
+/// The flags that give a child process the same sizes as the parent.
+pub fn to_flags(params: &Params) -> Vec<String> {
+    let Params {
+        tasks,
+        wait_ms,
+        cpu_tasks,
+        work_ms,
+        work_steps,
+        clients,
+        requests,
+        service_ms,
+    } = *params;
+    [
+        ("--tasks", tasks as u64),
+        ("--wait-ms", wait_ms),
+        ("--cpu-tasks", cpu_tasks as u64),
+        ("--work-ms", work_ms),
+        ("--work-steps", work_steps),
+        ("--clients", clients as u64),
+        ("--requests", requests as u64),
+        ("--service-ms", service_ms),
+    ]
+    .into_iter()
+    .map(|(flag, value)| format!("{flag}={value}"))
+    .collect()
 }
 
 fn number<T: std::str::FromStr>(flag: &str, text: &str) -> Result<T, String> {
@@ -115,45 +195,66 @@ mod tests {
         parse(line.split_whitespace().map(String::from))
     }
 
+    fn tour(params: Params) -> Command {
+        Command::Tour(Options {
+            params,
+            only: None,
+            html: Some(PathBuf::from(DEFAULT_HTML)),
+        })
+    }
+
     #[test]
     fn flags_take_values_both_ways() {
         let params = Params {
             tasks: 20,
             wait_ms: 10,
+            ..DEFAULT
         };
-        assert_eq!(
-            parse_str("--tasks 20 --wait-ms 10"),
-            Ok(Command::Tour(params))
-        );
-        assert_eq!(
-            parse_str("--tasks=20 --wait-ms=10"),
-            Ok(Command::Tour(params))
-        );
-        assert_eq!(parse_str(""), Ok(Command::Tour(DEFAULT)));
+        assert_eq!(parse_str("--tasks 20 --wait-ms 10"), Ok(tour(params)));
+        assert_eq!(parse_str("--tasks=20 --wait-ms=10"), Ok(tour(params)));
+        assert_eq!(parse_str(""), Ok(tour(DEFAULT)));
+    }
+
+    #[test]
+    fn only_and_html_choose_what_runs() {
+        let Ok(Command::Tour(options)) = parse_str("--only cpu --no-html") else {
+            panic!("a tour");
+        };
+        assert_eq!((options.only, options.html), (Some(Workload::Cpu), None));
+        let Ok(Command::Tour(options)) = parse_str("--html /tmp/t.html") else {
+            panic!("a tour");
+        };
+        assert_eq!(options.html, Some(PathBuf::from("/tmp/t.html")));
     }
 
     #[test]
     fn bad_command_lines_are_refused() {
-        assert!(parse_str("--frobnicate").is_err());
-        assert!(parse_str("--tasks").is_err());
-        assert!(parse_str("--tasks zero").is_err());
-        assert!(parse_str("--tasks 0").is_err());
-        assert!(parse_str("--child blocking nope 1 1").is_err());
+        for line in [
+            "--frobnicate",
+            "--tasks",
+            "--tasks zero",
+            "--tasks 0",
+            "--clients 0",
+            "--only everything",
+            "--child blocking nope",
+        ] {
+            assert!(parse_str(line).is_err(), "{line} was accepted");
+        }
     }
 
     #[test]
-    fn the_child_line_names_a_run() {
+    fn a_child_gets_the_parents_sizes() {
+        let params = Params {
+            tasks: 5,
+            work_steps: 1234,
+            ..DEFAULT
+        };
         let run = Run {
             runtime: RuntimeKind::EventLoop,
             workload: Workload::Timers,
         };
-        let want = Command::Child(
-            run,
-            Params {
-                tasks: 5,
-                wait_ms: 7,
-            },
-        );
-        assert_eq!(parse_str("--child event_loop timers 5 7"), Ok(want));
+        let mut line = vec!["--child".to_string(), "event-loop".into(), "timers".into()];
+        line.extend(to_flags(&params));
+        assert_eq!(parse(line), Ok(Command::Child(run, params)));
     }
 }

@@ -1,11 +1,14 @@
 //! How the tour measures: the child times its workload and reads its own
-//! `/proc/self/status`; the parent starts the children and reads their
-//! one-line results.
+//! `/proc/self/status`; the parent starts the children, drives the network
+//! clients, and reads the children's one-line results.
 //!
-//! Three numbers per run:
+//! Five numbers per run:
 //!
-//! - wall time, from just before the runtime is built to just after every
-//!   task has been joined;
+//! - wall time, from just before the workload starts to just after every
+//!   task has been joined (for the network workload: from the clients'
+//!   first request to their last reply);
+//! - p50 and p99 latency: half of the tasks (requests) were done within
+//!   p50, all but 1% within p99;
 //! - the most OS threads alive at once: a sampler thread reads `Threads:`
 //!   every millisecond while the workload runs (a thread count only exists
 //!   *now*, the kernel keeps no high-water mark for it);
@@ -17,34 +20,45 @@
 //!
 //! These come from Linux's `/proc`; elsewhere they read "n/a".
 //!
-//! Read next: `report.rs`, which turns readings into a table and a reading.
+//! Read next: `report.rs`, which prints the table.
 
-use super::workloads::{Params, Run};
-use std::io;
-use std::process::{Command, Stdio};
+use super::load;
+use super::workloads::{self, Latencies, Params, Run, Workload, network};
+use std::io::{self, BufRead, BufReader, IsTerminal, Write};
+use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
 use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::{Duration, Instant};
 
-/// What one child measured.
+/// How long a network server may take to print `listening on`.
+const STARTUP: Duration = Duration::from_secs(30);
+
+/// What one run measured.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Reading {
     pub wall: Duration,
+    pub p50: Option<Duration>,
+    pub p99: Option<Duration>,
     pub peak_threads: Option<u64>,
     pub vmhwm_kb: Option<u64>,
 }
 
 /// Runs `work` on this thread and measures it (the child side).
-pub fn measure(work: impl FnOnce() -> io::Result<()>) -> io::Result<Reading> {
+pub fn measure(work: impl FnOnce() -> io::Result<Latencies>) -> io::Result<Reading> {
     let sampler = Sampler::start();
     let start = Instant::now();
-    work()?;
+    let mut latencies = work()?;
     let wall = start.elapsed();
     let peak_threads = sampler.stop();
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    latencies.sort_unstable();
+    let percentile = |p| (!latencies.is_empty()).then(|| load::percentile(&latencies, p));
     Ok(Reading {
         wall,
+        p50: percentile(50),
+        p99: percentile(99),
         peak_threads,
         vmhwm_kb: status_field(&status, "VmHWM:"),
     })
@@ -52,8 +66,7 @@ pub fn measure(work: impl FnOnce() -> io::Result<()>) -> io::Result<Reading> {
 
 /// A thread that samples the process's thread count every millisecond and
 /// keeps the maximum. A millisecond is plenty: a waiting task's thread is
-/// alive for the whole wait (100 ms by default), and the sampler costs the
-/// two runtimes the same.
+/// alive for the whole wait, and the sampler costs every runtime the same.
 struct Sampler {
     stop: Arc<AtomicBool>,
     thread: thread::JoinHandle<Option<u64>>,
@@ -107,12 +120,15 @@ fn status_field(status: &str, key: &str) -> Option<u64> {
 
 impl Reading {
     /// The child's one machine-readable line, e.g.
-    /// `RESULT wall_us=101234 peak_threads=1001 vmhwm_kb=11800`.
+    /// `RESULT wall_us=101234 p50_us=100310 p99_us=101020 peak_threads=1001 vmhwm_kb=11800`.
     pub fn to_line(self) -> String {
         let opt = |value: Option<u64>| value.map_or("na".to_string(), |v| v.to_string());
+        let micros = |d: Option<Duration>| opt(d.map(|d| d.as_micros() as u64));
         format!(
-            "RESULT wall_us={} peak_threads={} vmhwm_kb={}",
+            "RESULT wall_us={} p50_us={} p99_us={} peak_threads={} vmhwm_kb={}",
             self.wall.as_micros(),
+            micros(self.p50),
+            micros(self.p99),
             opt(self.peak_threads),
             opt(self.vmhwm_kb),
         )
@@ -129,6 +145,8 @@ impl Reading {
         };
         Some(Reading {
             wall: Duration::from_micros(field("wall_us")??),
+            p50: field("p50_us")?.map(Duration::from_micros),
+            p99: field("p99_us")?.map(Duration::from_micros),
             peak_threads: field("peak_threads")?,
             vmhwm_kb: field("vmhwm_kb")?,
         })
@@ -136,28 +154,162 @@ impl Reading {
 }
 
 /// Runs one (runtime, workload) pair in a child process of this very
-/// binary and returns what it measured (the parent side). The child's
-/// stderr goes straight to ours, so a panic in it is seen as it happens.
+/// binary and returns what it measured (the parent side). For the network
+/// workload the parent also runs the clients, and their view of the time
+/// and the latencies replaces the child's. The child's stderr goes
+/// straight to ours, so a panic in it is seen as it happens.
 pub fn run_child(run: Run, params: &Params) -> Result<Reading, String> {
+    let label = format!("{} on {}", run.workload.name(), run.runtime.label());
+    with_progress(&label, || {
+        let mut child = start_child(run, params)?;
+        let lines = lines_of(&mut child);
+        let result = drive(run, params, &lines).and_then(|clients| {
+            let line = next_line(&lines, "a RESULT line", |line| line.starts_with("RESULT "))?;
+            let reading = Reading::from_line(&line).ok_or(format!("a bad RESULT line: {line}"))?;
+            Ok(match clients {
+                Some(clients) => Reading {
+                    wall: clients.elapsed,
+                    p50: Some(clients.p50),
+                    p99: Some(clients.p99),
+                    ..reading
+                },
+                None => reading,
+            })
+        });
+        if result.is_err() {
+            // A server whose clients failed would wait for them forever.
+            let _ = child.kill();
+        }
+        let status = child
+            .wait()
+            .map_err(|err| format!("cannot wait for the child: {err}"))?;
+        match result {
+            Ok(_) if !status.success() => Err(format!("the child failed ({status})")),
+            other => other,
+        }
+    })
+}
+
+/// Starts the child: this binary, with the hidden `--child` flag and every
+/// size the parent was given.
+fn start_child(run: Run, params: &Params) -> Result<Child, String> {
     let exe =
         std::env::current_exe().map_err(|err| format!("cannot find the tour binary: {err}"))?;
-    let output = Command::new(exe)
-        .arg("--child")
-        .arg(run.runtime.name())
-        .arg(run.workload.name())
-        .arg(params.tasks.to_string())
-        .arg(params.wait_ms.to_string())
+    Command::new(exe)
+        .args(["--child", run.runtime.name(), run.workload.name()])
+        .args(super::args::to_flags(params))
+        .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
-        .output()
-        .map_err(|err| format!("cannot start the child: {err}"))?;
-    if !output.status.success() {
-        return Err(format!("the child failed ({})", output.status));
+        .spawn()
+        .map_err(|err| format!("cannot start the child: {err}"))
+}
+
+/// The child's stdout, line by line, read on a thread of its own.
+fn lines_of(child: &mut Child) -> Receiver<String> {
+    let stdout = child.stdout.take().expect("stdout is piped");
+    let (tx, rx) = mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+/// The next line that `wanted` accepts; an error if the child ends first.
+fn next_line(
+    lines: &Receiver<String>,
+    what: &str,
+    wanted: impl Fn(&str) -> bool,
+) -> Result<String, String> {
+    loop {
+        match lines.recv() {
+            Ok(line) if wanted(&line) => return Ok(line),
+            Ok(_) => {}
+            Err(_) => return Err(format!("the child ended without printing {what}")),
+        }
     }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    stdout
-        .lines()
-        .find_map(Reading::from_line)
-        .ok_or_else(|| "the child printed no RESULT line".to_string())
+}
+
+/// The parent's part while the child runs: nothing, except for the network
+/// workload, whose clients connect once the server says where it listens.
+fn drive(
+    run: Run,
+    params: &Params,
+    lines: &Receiver<String>,
+) -> Result<Option<load::Report>, String> {
+    if run.workload != Workload::Network {
+        return Ok(None);
+    }
+    let deadline = Instant::now() + STARTUP;
+    let addr = loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => match network::parse_announcement(&line) {
+                Some(addr) => break addr,
+                None => continue,
+            },
+            Err(RecvTimeoutError::Timeout) => {
+                return Err(format!("the server said nothing for {STARTUP:?}"));
+            }
+            Err(RecvTimeoutError::Disconnected) => {
+                return Err("the server ended before it listened".to_string());
+            }
+        }
+    };
+    let clients = load::start(addr, params.clients, params.requests)
+        .and_then(load::Load::finish)
+        .map_err(|err| format!("the clients failed: {err}"))?;
+    Ok(Some(clients))
+}
+
+/// Runs `step`, and if it takes more than a second, shows that it is still
+/// running: a line on stderr with the seconds so far, redrawn in place on
+/// a terminal, printed once otherwise.
+fn with_progress<T: Send>(label: &str, step: impl FnOnce() -> T + Send) -> T {
+    let terminal = io::stderr().is_terminal();
+    thread::scope(|scope| {
+        let (done_tx, done_rx) = mpsc::channel();
+        scope.spawn(move || {
+            let _ = done_tx.send(step());
+        });
+        let start = Instant::now();
+        let mut shown = false;
+        loop {
+            match done_rx.recv_timeout(Duration::from_millis(250)) {
+                Ok(value) => {
+                    if shown && terminal {
+                        eprint!("\r\x1b[K");
+                    }
+                    return value;
+                }
+                Err(RecvTimeoutError::Timeout) => {
+                    let seconds = start.elapsed().as_secs();
+                    if seconds >= 1 && terminal {
+                        eprint!("\r  running {label}: {seconds} s…");
+                        shown = true;
+                    } else if seconds >= 1 && !shown {
+                        eprintln!("  running {label} (this step takes a while)…");
+                        shown = true;
+                    }
+                    let _ = io::stderr().flush();
+                }
+                Err(RecvTimeoutError::Disconnected) => {
+                    panic!("the step's thread panicked; its message is above")
+                }
+            }
+        }
+    })
+}
+
+/// The child side of [`run_child`]: run one workload, print one line.
+pub fn child(run: Run, params: &Params) -> io::Result<()> {
+    let reading = measure(|| workloads::run(run, params))?;
+    println!("{}", reading.to_line());
+    Ok(())
 }
 
 #[cfg(test)]
@@ -168,6 +320,8 @@ mod tests {
     fn a_reading_survives_its_line() {
         let reading = Reading {
             wall: Duration::from_micros(101_234),
+            p50: Some(Duration::from_micros(100_000)),
+            p99: None,
             peak_threads: Some(1_001),
             vmhwm_kb: None,
         };

@@ -1,16 +1,20 @@
-//! The echo examples' load generator: N client threads, each making R round
-//! trips of 64 bytes, timed one by one.
+//! The load generator: N client threads, each making R round trips of 64
+//! bytes, timed one by one.
 //!
 //! It is plain `std`: std threads and std's blocking sockets, and no duet
-//! at all. Both `echo_blocking.rs` and `echo_event_loop.rs` include this
-//! same file (`#[path = "common/load.rs"] mod load;`), so when their
-//! numbers differ, the server is the only thing that differs. Run it with
-//! `cargo run --release --example echo_event_loop -- --clients 100` (or
-//! `echo_blocking`). There is no twin to diff it with.
+//! at all, so when two servers' numbers differ, the server is the only
+//! thing that differs. The tour's network workload drives its servers with
+//! it from the parent process (so the clients' threads and memory never
+//! count against the server being measured), and the echo examples include
+//! this same file for their `--clients N` self-test
+//! (`#[path = "../src/tour/load.rs"] mod load;`). There is no twin to diff
+//! it with.
 //!
 //! The clients connect first and then wait for each other at a barrier,
 //! so that the timed part measures round trips, not connection set-up.
 //! Each client checks that every reply is exactly what it sent.
+//!
+//! Read next: `workloads/network.rs`, the servers it drives.
 
 use std::fmt;
 use std::io::{self, Read, Write};
@@ -43,9 +47,12 @@ struct Client {
 pub struct Report {
     clients: usize,
     rounds: usize,
-    round_trips_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
+    /// From the first client's first request to the last client's last reply.
+    pub elapsed: Duration,
+    /// The median round trip.
+    pub p50: Duration,
+    /// The round trip that 99% of round trips are no slower than.
+    pub p99: Duration,
 }
 
 /// Starts `clients` threads that each connect to `addr` and make `rounds`
@@ -86,7 +93,7 @@ impl Load {
         Ok(Report {
             clients: count,
             rounds: self.rounds,
-            round_trips_per_sec: latencies.len() as f64 / elapsed.as_secs_f64().max(1e-9),
+            elapsed,
             p50: percentile(&latencies, 50),
             p99: percentile(&latencies, 99),
         })
@@ -136,7 +143,7 @@ fn client(addr: SocketAddr, id: usize, rounds: usize, barrier: &Barrier) -> io::
 
 /// The nearest-rank percentile of sorted `values`: the smallest value that
 /// at least `p`% of the values are no larger than.
-fn percentile(sorted: &[Duration], p: usize) -> Duration {
+pub fn percentile(sorted: &[Duration], p: usize) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;
     }
@@ -151,7 +158,7 @@ impl fmt::Display for Report {
             "{} clients × {} round trips: {:.0} round trips/s, p50 {} µs, p99 {} µs",
             self.clients,
             self.rounds,
-            self.round_trips_per_sec,
+            (self.clients * self.rounds) as f64 / self.elapsed.as_secs_f64().max(1e-9),
             self.p50.as_micros(),
             self.p99.as_micros(),
         )
