@@ -5,7 +5,9 @@
 //! `listening on 127.0.0.1:PORT`, and talks to it over plain std sockets.
 //! Every wait is bounded (a deadline for the first line, socket timeouts,
 //! `try_wait` polling), and a guard kills the child even when a test
-//! fails, so a broken example fails the test instead of hanging it.
+//! fails, so a broken example fails the test instead of hanging it; those
+//! helpers are in `tests/support/examples.rs`, shared with
+//! `tests/examples_chat.rs`.
 //!
 //! The pure HTTP parser the two HTTP examples share
 //! (`examples/common/http.rs`) is included here too and tested directly
@@ -17,117 +19,13 @@
 #[path = "../examples/common/http.rs"]
 mod http;
 
+mod support;
+
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Mutex, mpsc};
 use std::thread;
-use std::time::{Duration, Instant};
-
-/// How long a server may take to print its first line.
-const STARTUP: Duration = Duration::from_secs(30);
-/// How long any one socket read or write may take.
-const IO_TIMEOUT: Duration = Duration::from_secs(10);
-
-/// The path of a built example, built first if need be.
-///
-/// A plain `cargo test` builds the examples, but `cargo test --test
-/// examples_network` does not, and would run stale (or missing) binaries.
-/// So the first test to get here runs `cargo build --examples` for the
-/// same profile; when nothing changed, that takes a fraction of a second.
-fn example(name: &str) -> PathBuf {
-    static BUILT: Mutex<bool> = Mutex::new(false);
-    // .../target/<profile>/deps/examples_network-HASH
-    let exe = std::env::current_exe().expect("the test binary has a path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("target/<profile>/deps");
-    let mut built = BUILT
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    if !*built {
-        let mut cargo = Command::new(env!("CARGO"));
-        cargo
-            .args(["build", "--examples", "--manifest-path"])
-            .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
-        if profile_dir.ends_with("release") {
-            cargo.arg("--release");
-        }
-        // Bounded too: another cargo may hold the build lock for a while,
-        // but not for ten minutes.
-        let mut build = cargo.arg("--quiet").spawn().expect("cargo runs");
-        let deadline = Instant::now() + Duration::from_secs(600);
-        let status = loop {
-            if let Some(status) = build.try_wait().unwrap() {
-                break status;
-            }
-            if Instant::now() > deadline {
-                let _ = build.kill();
-                panic!("cargo build --examples took over ten minutes");
-            }
-            thread::sleep(Duration::from_millis(50));
-        };
-        assert!(status.success(), "cargo build --examples failed");
-        *built = true;
-    }
-    profile_dir.join("examples").join(name)
-}
-
-/// A running example. Dropping it kills the process, so a failing test
-/// leaves no server behind.
-struct Server {
-    child: Child,
-    port: u16,
-}
-
-impl Server {
-    /// Starts `name` on a free port and waits (boundedly) for its first line.
-    fn start(name: &str) -> Server {
-        let mut child = Command::new(example(name))
-            .args(["--addr", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
-        let stdout = child.stdout.take().expect("stdout is piped");
-        // The guard exists before anything can fail.
-        let mut server = Server { child, port: 0 };
-        // A thread does the blocking read, so we can wait with a deadline;
-        // it then drains the rest, so the server never blocks on a full pipe.
-        let (first_line, receiver) = mpsc::channel();
-        thread::spawn(move || {
-            let mut lines = BufReader::new(stdout).lines();
-            let _ = first_line.send(lines.next());
-            lines.for_each(drop);
-        });
-        let line = match receiver.recv_timeout(STARTUP) {
-            Ok(Some(Ok(line))) => line,
-            other => panic!("{name} printed no first line: {other:?}"),
-        };
-        server.port = line
-            .strip_prefix("listening on 127.0.0.1:")
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("{name}'s first line is {line:?}"));
-        server
-    }
-
-    /// A new connection to the server, with bounded reads and writes.
-    fn connect(&self) -> TcpStream {
-        let stream = TcpStream::connect(("127.0.0.1", self.port)).expect("the server accepts");
-        stream.set_read_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
-        stream
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use std::time::Duration;
+use support::examples::{Running, Server};
 
 // ---------------------------------------------------------------- echo
 
@@ -179,27 +77,11 @@ fn echo_event_loop_echoes_and_survives_a_reset() {
 
 /// `--clients 4 --rounds 50`: the self-test runs and exits 0 with its report.
 fn echo_self_test(name: &str) {
-    let child = Command::new(example(name))
-        .args(["--addr", "127.0.0.1:0", "--clients", "4", "--rounds", "50"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
-    let mut server = Server { child, port: 0 };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let status = loop {
-        if let Some(status) = server.child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{name} --clients did not exit in time"
-        );
-        thread::sleep(Duration::from_millis(20));
-    };
-    let mut output = String::new();
-    let mut stdout = server.child.stdout.take().unwrap();
-    stdout.read_to_string(&mut output).unwrap();
+    let mut process = Running::start(
+        name,
+        &["--addr", "127.0.0.1:0", "--clients", "4", "--rounds", "50"],
+    );
+    let (status, output) = process.finish(Duration::from_secs(60));
     assert!(
         status.success(),
         "{name} exited with {status}; output:\n{output}"

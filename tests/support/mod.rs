@@ -183,3 +183,5 @@ pub fn wait_for_flag(
 pub fn on_drop<F: FnOnce()>(f: F) -> OnDrop<F> {
     OnDrop(Some(f))
 }
+
+pub mod examples;
