@@ -1,0 +1,858 @@
+//! What a trace looks like from outside: the `DUET_TRACE` log and the SVG
+//! timeline.
+//!
+//! - **`DUET_TRACE=1`**: the `hello_event_loop` and `hello_blocking`
+//!   examples run as child processes with it set. Every line they write to
+//!   stderr must be one event in the aligned columns of `event.rs`'s
+//!   `Display` (time, thread, task, what happened), in time order, and the
+//!   story must be there: spawns, polls, timer waits, parks, wakes on the
+//!   loop; thread starts, blocks in sleep and join on the threads. Unset
+//!   (or `0`, or empty) it prints nothing.
+//! - **`render_svg` and `render_html`**: the pictures must be well-formed
+//!   XML (checked by the small parser below: matching tags, quoted
+//!   attributes, `&` and `<` escaped, one root `<svg>`), self-contained (no
+//!   scripts, no external links), and have one lane per event-loop task
+//!   (plus the loop's own lane) or per blocking thread. A task named
+//!   `<&>"` proves the escaping.
+//!
+//! `svg.rs` marks a lane by its title: one `<text>` in the label column
+//! (`x="6"`) per lane, reading "task N name", "thread T" or
+//! "event loop (T)". The time axis has one more label there, "time since
+//! capture start", which is not a lane.
+//!
+//! Read next: `src/trace/svg.rs`, then the tour's `src/tour/timeline.rs`,
+//! which puts the two runtimes' pictures on one page.
+
+mod support;
+use support::examples::Running;
+use support::*;
+
+use duet::blocking;
+use duet::event_loop::net::{TcpListener, TcpStream};
+use duet::event_loop::{sleep, spawn, spawn_named};
+use duet::trace::{Event, EventKind, capture, render_html, render_svg};
+use std::collections::{BTreeSet, HashSet};
+use std::time::Duration;
+
+/// A task name that needs escaping everywhere XML can hold it.
+const AWKWARD: &str = "a<&>\"b";
+const AWKWARD_ESCAPED: &str = "a&lt;&amp;&gt;&quot;b";
+
+// ------------------------------------------------------------- examples as programs
+
+/// What a finished example wrote.
+struct Output {
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs example `name` to the end with `DUET_TRACE` set to `trace` (or
+/// removed), and returns what it wrote.
+fn run_example(name: &str, trace: Option<&str>) -> Output {
+    let mut running = Running::start_with(name, &[], |command| {
+        match trace {
+            Some(value) => command.env("DUET_TRACE", value),
+            None => command.env_remove("DUET_TRACE"),
+        };
+    });
+    let (status, stdout) = running.finish(THREAD_PATIENCE);
+    let stderr = running.stderr();
+    assert!(
+        status.success(),
+        "{name} failed: {status}\nstderr:\n{stderr}"
+    );
+    Output { stdout, stderr }
+}
+
+// ------------------------------------------------------------- the log's lines
+
+/// One `DUET_TRACE` line, taken apart by its columns.
+#[derive(Debug)]
+struct LogLine {
+    at_ms: f64,
+    thread: String,
+    task: String,
+    what: String,
+}
+
+/// The columns of `Event`'s `Display`: the time right-aligned in 12, two
+/// spaces, the thread in 16, a space, the task in 34, a space, then what
+/// happened, which therefore always starts in column 66.
+fn parse_log_line(line: &str) -> Result<LogLine, String> {
+    const WHAT: usize = 12 + 2 + 16 + 1 + 34 + 1;
+    let complain = |why: &str| Err(format!("{why}: {line:?}"));
+    if !line.is_ascii() || line.len() <= WHAT {
+        return complain("not an aligned trace line (too short, or not ASCII)");
+    }
+    // Right-aligned: the unit ends exactly at column 12.
+    let Some(number) = line[..12].trim_start().strip_suffix("ms") else {
+        return complain("the time column does not end in ms at column 12");
+    };
+    let Ok(at_ms) = number.parse::<f64>() else {
+        return complain("the time column is not a number");
+    };
+    if &line[12..14] != "  " || &line[30..31] != " " || &line[65..66] != " " {
+        return complain("the columns are not separated where they should be");
+    }
+    let thread = line[14..30].trim_end();
+    let task = line[31..65].trim_end();
+    let what = &line[WHAT..];
+    if thread.is_empty() || task.is_empty() || what.starts_with(' ') {
+        return complain("a column is empty or out of place");
+    }
+    Ok(LogLine {
+        at_ms,
+        thread: thread.to_string(),
+        task: task.to_string(),
+        what: what.to_string(),
+    })
+}
+
+/// Every stderr line, parsed; fails on any line that is not an event.
+fn parse_log(name: &str, stderr: &str) -> Vec<LogLine> {
+    let lines: Vec<LogLine> = stderr
+        .lines()
+        .map(|line| {
+            parse_log_line(line).unwrap_or_else(|why| panic!("{name}: {why}\nstderr:\n{stderr}"))
+        })
+        .collect();
+    assert!(!lines.is_empty(), "{name} printed no trace");
+    for pair in lines.windows(2) {
+        assert!(
+            pair[0].at_ms <= pair[1].at_ms,
+            "{name}: time runs backwards: {pair:?}"
+        );
+    }
+    lines
+}
+
+/// The number in a "... X.XXXms ..." phrase after `prefix`.
+fn millis_after(text: &str, prefix: &str) -> Option<f64> {
+    text.strip_prefix(prefix)?.split("ms").next()?.parse().ok()
+}
+
+/// What the lines about `task` say, in order.
+fn story_of<'a>(lines: &'a [LogLine], task: &str) -> Vec<&'a str> {
+    lines
+        .iter()
+        .filter(|line| line.task == task)
+        .map(|line| line.what.as_str())
+        .collect()
+}
+
+#[test]
+fn duet_trace_prints_the_event_loop_story_one_aligned_line_per_event() {
+    let output = run_example("hello_event_loop", Some("1"));
+    let lines = parse_log("hello_event_loop", &output.stderr);
+    let all = &output.stderr;
+
+    // One thread: the loop runs on main.
+    assert!(lines.iter().all(|line| line.thread == "main"), "{all}");
+
+    // The three spawned tasks, named for their spawn site.
+    let tasks: BTreeSet<&str> = lines
+        .iter()
+        .filter(|line| line.what == "spawn")
+        .map(|line| line.task.as_str())
+        .collect();
+    assert_eq!(tasks.len(), 3, "three spawns:\n{all}");
+    for (task, hundreds) in tasks.iter().zip(1..) {
+        assert!(
+            task.starts_with("task ") && task.contains(" (hello_event_loop.rs:"),
+            "a task is shown as its number and its spawn site: {task}"
+        );
+        // Each task: spawned, polled, waits for its timer, pending; then
+        // woken, polled, done.
+        let story = story_of(&lines, task);
+        let waits_for = story
+            .iter()
+            .find(|what| what.starts_with("waits for timer in "))
+            .unwrap_or_else(|| panic!("{task} waits for a timer:\n{all}"));
+        let ms = millis_after(waits_for, "waits for timer in ").expect("a time in ms");
+        let nap = f64::from(100 * hundreds);
+        assert!(
+            ms <= nap && ms > nap - 50.0,
+            "{task} sleeps {nap} ms: {waits_for}"
+        );
+        let story: Vec<&str> = story
+            .into_iter()
+            .filter(|what| !what.starts_with("waits for"))
+            .collect();
+        assert_eq!(
+            story,
+            [
+                "spawn",
+                "poll start",
+                "poll end: pending",
+                "woken (same thread)",
+                "poll start",
+                "poll end: ready (done)"
+            ],
+            "{task}'s story:\n{all}"
+        );
+    }
+
+    // block_on's own future waits for each task in turn, then finishes.
+    let main_task = lines
+        .iter()
+        .map(|line| line.task.as_str())
+        .find(|task| task.ends_with(" (block_on)"))
+        .unwrap_or_else(|| panic!("block_on's future is a task in the log:\n{all}"));
+    let main = story_of(&lines, main_task);
+    assert!(
+        main.iter()
+            .filter(|what| what.starts_with("waits for task "))
+            .count()
+            >= 3,
+        "block_on waits for its tasks:\n{all}"
+    );
+    assert_eq!(main.last(), Some(&"poll end: ready (done)"));
+
+    // The loop's own lines have no task: it parks with a timeout no longer
+    // than the next sleep, unparks, and the timers fire.
+    let loop_lines = story_of(&lines, "-");
+    let parks: Vec<&&str> = loop_lines
+        .iter()
+        .filter(|what| what.starts_with("loop parks in epoll_wait"))
+        .collect();
+    assert!(parks.len() >= 3, "the loop parks between timers:\n{all}");
+    for park in parks {
+        let ms = millis_after(park, "loop parks in epoll_wait (at most ")
+            .unwrap_or_else(|| panic!("a park with a timeout: {park}"));
+        assert!(ms <= 100.0, "no park outlasts the next timer: {park}");
+    }
+    let count = |what: &str| loop_lines.iter().filter(|w| **w == what).count();
+    assert!(count("loop unparks") >= 3);
+    assert_eq!(count("timer fired"), 3, "{all}");
+
+    // The program's own output is untouched, and holds no trace lines.
+    assert!(output.stdout.contains("total 60"), "{}", output.stdout);
+    assert!(
+        output
+            .stdout
+            .lines()
+            .all(|line| parse_log_line(line).is_err()),
+        "trace lines went to stdout:\n{}",
+        output.stdout
+    );
+}
+
+#[test]
+fn duet_trace_prints_the_blocking_story_one_aligned_line_per_event() {
+    let output = run_example("hello_blocking", Some("1"));
+    let lines = parse_log("hello_blocking", &output.stderr);
+    let all = &output.stderr;
+
+    let tasks: Vec<&LogLine> = lines.iter().filter(|line| line.what == "spawn").collect();
+    assert_eq!(tasks.len(), 3, "three spawns:\n{all}");
+    for spawn in tasks {
+        assert_eq!(spawn.thread, "main", "main spawns every task");
+        let task = spawn.task.as_str();
+        assert!(
+            task.contains(" (hello_blocking.rs:"),
+            "named for its spawn site: {task}"
+        );
+        // Everything else about the task happens on its own thread,
+        // `duet-task-N` for task N.
+        let number = task
+            .strip_prefix("task ")
+            .and_then(|rest| rest.split(' ').next())
+            .expect("task N (...)");
+        let thread = format!("duet-task-{number}");
+        let on_thread: Vec<&str> = lines
+            .iter()
+            .filter(|line| line.task == task && line.what != "spawn")
+            .map(|line| {
+                assert_eq!(line.thread, thread, "{task}'s events are on its thread");
+                line.what.as_str()
+            })
+            .collect();
+        assert_eq!(
+            on_thread,
+            [
+                "thread starts",
+                "blocks in sleep",
+                "unblocks",
+                "thread exits"
+            ],
+            "{task}'s story:\n{all}"
+        );
+    }
+
+    // The main thread runs no task; it blocks in join once per task.
+    let main: Vec<&str> = lines
+        .iter()
+        .filter(|line| line.thread == "main" && line.what != "spawn")
+        .map(|line| {
+            assert_eq!(line.task, "-", "the main thread is no task");
+            line.what.as_str()
+        })
+        .collect();
+    assert_eq!(main, ["blocks in join", "unblocks"].repeat(3), "{all}");
+
+    assert!(output.stdout.contains("total 60"), "{}", output.stdout);
+}
+
+#[test]
+fn without_duet_trace_or_with_it_off_nothing_of_the_trace_is_printed() {
+    for name in ["hello_event_loop", "hello_blocking"] {
+        for setting in [None, Some("0"), Some("")] {
+            let output = run_example(name, setting);
+            assert_eq!(
+                output.stderr, "",
+                "{name} with DUET_TRACE={setting:?} printed to stderr"
+            );
+            assert!(
+                output.stdout.contains("total 60"),
+                "{name} still does its work: {}",
+                output.stdout
+            );
+            assert!(
+                output
+                    .stdout
+                    .lines()
+                    .all(|line| parse_log_line(line).is_err()),
+                "{name}: trace lines on stdout:\n{}",
+                output.stdout
+            );
+        }
+    }
+}
+
+// ------------------------------------------------------------- a small XML checker
+
+/// One element of a parsed document: its name, its attributes (values
+/// unescaped), and its own text (unescaped, children's text excluded).
+#[derive(Debug)]
+struct Element {
+    name: String,
+    attrs: Vec<(String, String)>,
+    text: String,
+}
+
+impl Element {
+    fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Parses `doc` as an XML document whose root is `<svg>`, strictly enough
+/// for what a renderer can get wrong: start and end tags must match, every
+/// attribute value must be quoted and free of `<`, every `&` must begin an
+/// entity, there must be exactly one root element and no text outside it.
+/// Returns the elements in document order, or what is wrong and where.
+fn parse_svg(doc: &str) -> Result<Vec<Element>, String> {
+    let bytes = doc.as_bytes();
+    let at = |i: usize| -> String {
+        let end = (i + 60).min(doc.len());
+        let end = (end..=doc.len())
+            .find(|&e| doc.is_char_boundary(e))
+            .unwrap_or(doc.len());
+        format!("at byte {i}: {:?}", &doc[i..end])
+    };
+    let mut elements: Vec<Element> = Vec::new();
+    let mut stack: Vec<usize> = Vec::new();
+    let mut roots = 0;
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] != b'<' {
+            let end = doc[i..].find('<').map_or(doc.len(), |n| i + n);
+            let text = unescape(&doc[i..end]).map_err(|why| format!("{why} {}", at(i)))?;
+            match stack.last() {
+                Some(&top) => elements[top].text.push_str(&text),
+                None if text.trim().is_empty() => {}
+                None => return Err(format!("text outside the root element {}", at(i))),
+            }
+            i = end;
+            continue;
+        }
+        let rest = &doc[i..];
+        if rest.starts_with("<!--") {
+            let end = rest
+                .find("-->")
+                .ok_or_else(|| format!("an unclosed comment {}", at(i)))?;
+            i += end + 3;
+        } else if i == 0 && rest.starts_with("<?xml") {
+            let end = rest
+                .find("?>")
+                .ok_or_else(|| format!("an unclosed prolog {}", at(i)))?;
+            i += end + 2;
+        } else if let Some(close) = rest.strip_prefix("</") {
+            let end = close
+                .find('>')
+                .ok_or_else(|| format!("an unclosed end tag {}", at(i)))?;
+            let name = close[..end].trim_end();
+            let open = stack
+                .pop()
+                .ok_or_else(|| format!("an end tag with nothing open {}", at(i)))?;
+            if elements[open].name != name {
+                return Err(format!(
+                    "</{name}> closes <{}> {}",
+                    elements[open].name,
+                    at(i)
+                ));
+            }
+            i += 2 + end + 1;
+        } else {
+            let (element, self_closing, len) =
+                parse_start_tag(rest).map_err(|why| format!("{why} {}", at(i)))?;
+            if stack.is_empty() {
+                roots += 1;
+                if roots > 1 {
+                    return Err(format!("a second root element {}", at(i)));
+                }
+            }
+            elements.push(element);
+            if !self_closing {
+                stack.push(elements.len() - 1);
+            }
+            i += len;
+        }
+    }
+    if let Some(&open) = stack.last() {
+        return Err(format!("<{}> is never closed", elements[open].name));
+    }
+    match elements.first() {
+        Some(root) if root.name == "svg" => Ok(elements),
+        Some(root) => Err(format!("the root is <{}>, not <svg>", root.name)),
+        None => Err("no element at all".to_string()),
+    }
+}
+
+/// `<name attr="value" ...>` or `.../>` at the start of `tag`: the
+/// element, whether it closes itself, and the tag's length in bytes.
+fn parse_start_tag(tag: &str) -> Result<(Element, bool, usize), String> {
+    let is_name_char = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | ':' | '-' | '.');
+    let bytes = tag.as_bytes();
+    let mut i = 1;
+    let name_end = tag[i..]
+        .find(|c: char| !is_name_char(c))
+        .map_or(tag.len(), |n| i + n);
+    let name = &tag[i..name_end];
+    if name.is_empty() || !name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        return Err("a tag without a valid name".to_string());
+    }
+    i = name_end;
+    let mut element = Element {
+        name: name.to_string(),
+        attrs: Vec::new(),
+        text: String::new(),
+    };
+    loop {
+        let spaced = i;
+        while i < bytes.len() && bytes[i].is_ascii_whitespace() {
+            i += 1;
+        }
+        match bytes.get(i) {
+            None => return Err(format!("<{name}> is never finished")),
+            Some(b'>') => return Ok((element, false, i + 1)),
+            Some(b'/') if bytes.get(i + 1) == Some(&b'>') => return Ok((element, true, i + 2)),
+            Some(_) if i == spaced => {
+                return Err(format!("<{name}>: attributes must be separated by spaces"));
+            }
+            Some(_) => {}
+        }
+        let attr_end = tag[i..]
+            .find(|c: char| !is_name_char(c))
+            .map_or(tag.len(), |n| i + n);
+        let attr = &tag[i..attr_end];
+        if attr.is_empty() {
+            return Err(format!("<{name}>: a stray character {:?}", &tag[i..i + 1]));
+        }
+        i = attr_end;
+        if bytes.get(i) != Some(&b'=') {
+            return Err(format!("<{name}>: attribute {attr} has no =\"value\""));
+        }
+        i += 1;
+        let quote = match bytes.get(i) {
+            Some(&q @ (b'"' | b'\'')) => q as char,
+            _ => return Err(format!("<{name}>: attribute {attr}'s value is not quoted")),
+        };
+        i += 1;
+        let value_end = tag[i..]
+            .find(quote)
+            .map(|n| i + n)
+            .ok_or_else(|| format!("<{name}>: attribute {attr}'s quote is never closed"))?;
+        let raw = &tag[i..value_end];
+        if raw.contains('<') {
+            return Err(format!("<{name}>: an unescaped < in attribute {attr}"));
+        }
+        let value = unescape(raw).map_err(|why| format!("<{name}> attribute {attr}: {why}"))?;
+        if element.attr(attr).is_some() {
+            return Err(format!("<{name}>: attribute {attr} twice"));
+        }
+        element.attrs.push((attr.to_string(), value));
+        i = value_end + 1;
+    }
+}
+
+/// Replaces XML's entities; fails on a bare `&` or an unknown entity.
+fn unescape(text: &str) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(amp) = rest.find('&') {
+        out.push_str(&rest[..amp]);
+        let after = &rest[amp + 1..];
+        let end = after
+            .find(';')
+            .filter(|&n| n <= 10)
+            .ok_or_else(|| "a bare & (not an entity)".to_string())?;
+        let entity = &after[..end];
+        let c = match entity {
+            "amp" => '&',
+            "lt" => '<',
+            "gt" => '>',
+            "quot" => '"',
+            "apos" => '\'',
+            _ => {
+                let number = if let Some(hex) = entity.strip_prefix("#x") {
+                    u32::from_str_radix(hex, 16).ok()
+                } else if let Some(decimal) = entity.strip_prefix('#') {
+                    decimal.parse().ok()
+                } else {
+                    None
+                };
+                number
+                    .and_then(char::from_u32)
+                    .ok_or_else(|| format!("an unknown entity &{entity};"))?
+            }
+        };
+        out.push(c);
+        rest = &after[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+/// Nothing in the picture reaches outside it: no scripts, no embedded
+/// documents or images, links only to `#fragments` inside it.
+fn check_self_contained(doc: &str, elements: &[Element]) {
+    let lower = doc.to_ascii_lowercase();
+    for banned in [
+        "<script",
+        "href=\"http",
+        "href='http",
+        "javascript:",
+        "@import",
+    ] {
+        assert!(!lower.contains(banned), "the SVG contains {banned}");
+    }
+    for element in elements {
+        assert!(
+            !matches!(
+                element.name.as_str(),
+                "script" | "image" | "foreignObject" | "iframe" | "style"
+            ),
+            "a <{}> element",
+            element.name
+        );
+        for (name, value) in &element.attrs {
+            if name == "href" || name.ends_with(":href") {
+                assert!(
+                    value.starts_with('#'),
+                    "<{}> links out: {value}",
+                    element.name
+                );
+            }
+            if let Some(url) = value.split("url(").nth(1) {
+                assert!(
+                    url.starts_with('#'),
+                    "<{}> {name} points out: {value}",
+                    element.name
+                );
+            }
+            if name != "xmlns" && !name.starts_with("xmlns:") {
+                assert!(
+                    !value.contains("://"),
+                    "<{}> {name} names an address: {value}",
+                    element.name
+                );
+            }
+        }
+    }
+}
+
+/// The lane titles: the label column's texts, less the axis caption.
+fn lane_titles(elements: &[Element]) -> Vec<&str> {
+    let titles: Vec<&str> = elements
+        .iter()
+        .filter(|e| e.name == "text" && e.attr("x") == Some("6"))
+        .map(|e| e.text.as_str())
+        .filter(|text| *text != "time since capture start")
+        .collect();
+    for title in &titles {
+        assert!(
+            title.starts_with("task ")
+                || title.starts_with("thread ")
+                || title.starts_with("event loop ("),
+            "not a lane title (has svg.rs changed how it marks lanes?): {title:?}"
+        );
+    }
+    titles
+}
+
+/// Checks a whole SVG document and returns its elements.
+fn checked_svg(svg: &str) -> Vec<Element> {
+    let elements =
+        parse_svg(svg).unwrap_or_else(|why| panic!("the SVG is not well-formed XML: {why}\n{svg}"));
+    check_self_contained(svg, &elements);
+    elements
+}
+
+#[test]
+fn the_xml_checker_rejects_what_a_renderer_can_get_wrong() {
+    let good = "<svg a=\"1\"><g><text x='6'>x &amp; y &#8230;</text></g><rect/></svg>\n";
+    let elements = parse_svg(good).expect("a good document");
+    assert_eq!(elements.len(), 4);
+    assert_eq!(elements[2].text, "x & y \u{2026}");
+    for (bad, why) in [
+        ("<svg><g></svg>", "closes"),
+        ("<svg><text>a < b</text></svg>", "name"),
+        ("<svg><text>a & b</text></svg>", "bare &"),
+        ("<svg><text>&nbsp;</text></svg>", "unknown entity"),
+        ("<svg a=1></svg>", "not quoted"),
+        ("<svg a=\"<\"></svg>", "unescaped <"),
+        ("<svg a=\"x\" a=\"y\"></svg>", "twice"),
+        ("<svg></svg><svg></svg>", "second root"),
+        ("<svg>", "never closed"),
+        ("<g></g>", "not <svg>"),
+        ("text<svg></svg>", "outside"),
+        ("<svg a=\"1\"b=\"2\"></svg>", "separated"),
+    ] {
+        let error = parse_svg(bad).expect_err(bad);
+        assert!(error.contains(why), "{bad}: {error}");
+    }
+}
+
+// ------------------------------------------------------------- the pictures
+
+/// An event-loop program with a socket pair, a timer, an unnamed task and a
+/// task whose name needs escaping.
+fn event_loop_capture() -> Vec<Event> {
+    within(|| {
+        let rt = runtime();
+        let ((), events) = capture(|| {
+            rt.block_on(async {
+                let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = listener.local_addr().unwrap();
+                let server = spawn_named("server", async move {
+                    let (mut stream, _) = listener.accept().await.unwrap();
+                    let mut buf = [0u8; 5];
+                    stream.read_exact(&mut buf).await.unwrap();
+                    stream.write_all(&buf).await.unwrap();
+                });
+                let client = spawn_named("client", async move {
+                    let mut stream = TcpStream::connect(addr).await.unwrap();
+                    stream.write_all(b"hello").await.unwrap();
+                    let mut buf = [0u8; 5];
+                    stream.read_exact(&mut buf).await.unwrap();
+                    buf
+                });
+                let awkward = spawn_named(AWKWARD, sleep(Duration::from_millis(5)));
+                let plain = spawn(async { 1 });
+                bounded(server).await.unwrap();
+                assert_eq!(&bounded(client).await.unwrap(), b"hello");
+                bounded(awkward).await.unwrap();
+                assert_eq!(bounded(plain).await.unwrap(), 1);
+            })
+        });
+        events
+    })
+}
+
+/// A blocking program: named threads (one awkwardly), an unnamed one, and
+/// the test's own thread joining them.
+fn blocking_capture() -> Vec<Event> {
+    within(|| {
+        let ((), events) = capture(|| {
+            let (tx, rx) = blocking::channel::oneshot::<u8>();
+            let waiter = blocking::spawn_named("waiter", move || rx.recv());
+            let awkward =
+                blocking::spawn_named(AWKWARD, || blocking::sleep(Duration::from_millis(5)));
+            let plain = blocking::spawn(|| 2);
+            tx.send(1).unwrap();
+            assert_eq!(waiter.join().unwrap(), Some(1));
+            awkward.join().unwrap();
+            assert_eq!(plain.join().unwrap(), 2);
+        });
+        events
+    })
+}
+
+/// The lane titles `svg.rs` should draw for `events`, computed from the
+/// events alone: one lane per task, titled "task N name"; one per thread
+/// that records the loop's own events ("event loop (T)") or events of no
+/// task ("thread T").
+fn expected_titles(events: &[Event]) -> BTreeSet<String> {
+    let mut titles = BTreeSet::new();
+    let mut tasks = HashSet::new();
+    for e in events {
+        let loop_event = matches!(
+            e.kind,
+            EventKind::Park { .. }
+                | EventKind::Unpark
+                | EventKind::IoReady { .. }
+                | EventKind::TimerFired
+        );
+        match e.task {
+            _ if loop_event => {
+                titles.insert(format!("event loop ({})", e.thread));
+            }
+            Some(task) if tasks.insert(task) => {
+                let name = e.task_name.as_deref().expect("every task here has a name");
+                titles.insert(format!("task {} {name}", task.as_u64()));
+            }
+            Some(_) => {}
+            None => {
+                titles.insert(format!("thread {}", e.thread));
+            }
+        }
+    }
+    titles
+}
+
+#[test]
+fn the_event_loop_timeline_is_well_formed_self_contained_and_has_one_lane_per_task() {
+    let events = event_loop_capture();
+    let svg = render_svg(&events);
+    let elements = checked_svg(&svg);
+
+    let tasks: HashSet<_> = events.iter().filter_map(|e| e.task).collect();
+    // server, client, the awkward one, the unnamed one, and block_on's future.
+    assert_eq!(tasks.len(), 5, "the program's tasks");
+    let titles = lane_titles(&elements);
+    assert_eq!(
+        titles.len(),
+        tasks.len() + 1,
+        "one lane per task and one for the loop: {titles:?}"
+    );
+    let drawn: BTreeSet<String> = titles.iter().map(|t| t.to_string()).collect();
+    assert_eq!(drawn, expected_titles(&events));
+    assert!(drawn.contains("event loop (test-body)"), "{drawn:?}");
+
+    // The awkward name is escaped in the document and intact once parsed.
+    assert!(titles.iter().any(|t| t.ends_with(AWKWARD)), "{titles:?}");
+    assert!(svg.contains(AWKWARD_ESCAPED), "escaped in the text");
+    assert!(!svg.contains(AWKWARD), "never raw");
+
+    // It draws what happened: bars for polls, wait lines, park spans,
+    // arrows for wakes between lanes.
+    let count = |name: &str| elements.iter().filter(|e| e.name == name).count();
+    assert!(count("rect") > tasks.len(), "bars for the polls");
+    assert!(
+        elements
+            .iter()
+            .any(|e| e.name == "line" && e.attr("marker-end") == Some("url(#arrow)")),
+        "an arrow for a wake"
+    );
+}
+
+#[test]
+fn the_blocking_timeline_is_well_formed_self_contained_and_has_one_lane_per_thread() {
+    let events = blocking_capture();
+    let svg = render_svg(&events);
+    let elements = checked_svg(&svg);
+
+    // waiter, the awkward one, the unnamed one, and the test's own thread.
+    let threads: HashSet<&str> = events.iter().map(|e| e.thread.as_str()).collect();
+    assert_eq!(threads.len(), 4, "{threads:?}");
+    let titles = lane_titles(&elements);
+    assert_eq!(
+        titles.len(),
+        threads.len(),
+        "one lane per thread: {titles:?}"
+    );
+    let drawn: BTreeSet<String> = titles.iter().map(|t| t.to_string()).collect();
+    assert_eq!(drawn, expected_titles(&events));
+    assert!(drawn.contains("thread test-body"), "{drawn:?}");
+    assert!(svg.contains(AWKWARD_ESCAPED) && !svg.contains(AWKWARD));
+    // No loop lane: blocking threads park in the kernel on their own.
+    assert!(!titles.iter().any(|t| t.starts_with("event loop")));
+}
+
+#[test]
+fn an_empty_capture_draws_an_empty_well_formed_picture() {
+    let ((), events) = capture(|| ());
+    let svg = render_svg(&events);
+    let elements = checked_svg(&svg);
+    assert!(lane_titles(&elements).is_empty());
+}
+
+#[test]
+fn past_forty_lanes_the_rest_are_counted_in_a_note_not_drawn() {
+    let events = within(|| {
+        let rt = runtime();
+        let ((), events) = capture(|| {
+            rt.block_on(async {
+                let handles: Vec<_> = (0..45).map(|i| spawn(async move { i })).collect();
+                for handle in handles {
+                    bounded(handle).await.unwrap();
+                }
+            })
+        });
+        events
+    });
+    let lanes = expected_titles(&events).len();
+    assert_eq!(lanes, 46, "45 tasks and block_on's future");
+    let svg = render_svg(&events);
+    let elements = checked_svg(&svg);
+    // svg.rs draws at most MAX_LANES = 40.
+    assert_eq!(lane_titles(&elements).len(), 40);
+    let note = format!("and {} more lanes not drawn", lanes - 40);
+    assert!(
+        elements
+            .iter()
+            .any(|e| e.name == "text" && e.text.contains(&note)),
+        "a note says {note:?}"
+    );
+}
+
+#[test]
+fn the_html_page_holds_one_well_formed_picture_per_section_and_escapes_its_titles() {
+    let event_loop = event_loop_capture();
+    let blocking = blocking_capture();
+    let page = render_html(
+        "duet <&> \"both\"",
+        &[
+            ("event_loop <one thread>", &event_loop),
+            ("blocking & threads", &blocking),
+        ],
+    );
+    assert!(page.starts_with("<!DOCTYPE html>"), "an HTML page");
+    assert!(page.contains("<title>duet &lt;&amp;&gt; &quot;both&quot;</title>"));
+    assert!(page.contains("<h1>duet &lt;&amp;&gt; &quot;both&quot;</h1>"));
+    assert!(page.contains("<h2>event_loop &lt;one thread&gt;</h2>"));
+    assert!(page.contains("<h2>blocking &amp; threads</h2>"));
+    assert!(
+        !page.contains(AWKWARD),
+        "task names escaped on the page too"
+    );
+    let lower = page.to_ascii_lowercase();
+    for banned in ["<script", "<link", "src=", "href=\"http", "@import"] {
+        assert!(
+            !lower.contains(banned),
+            "the page loads something: {banned}"
+        );
+    }
+
+    // Each section's picture is a well-formed SVG of its own events.
+    let pictures: Vec<&str> = page
+        .match_indices("<svg")
+        .map(|(start, _)| {
+            let end = page[start..].find("</svg>").expect("each <svg> ends") + "</svg>".len();
+            &page[start..start + end]
+        })
+        .collect();
+    assert_eq!(pictures.len(), 2, "one picture per section");
+    for (picture, events) in pictures.iter().zip([&event_loop, &blocking]) {
+        let elements = checked_svg(picture);
+        let drawn: BTreeSet<String> = lane_titles(&elements)
+            .iter()
+            .map(|t| t.to_string())
+            .collect();
+        assert_eq!(drawn, expected_titles(events));
+    }
+}
