@@ -1,8 +1,8 @@
 //! Command-line flags of the network examples, parsed by hand: there are
 //! four, and a parser this small is easier to read than a dependency.
 //!
-//! Shared by `echo_blocking.rs`, `echo_event_loop.rs`, `http_blocking.rs`
-//! and `http_event_loop.rs`, which include it with
+//! Shared by the server examples (`echo_*`, `http_*` and `chat_*`), which
+//! include it with
 //! `#[path = "common/cli.rs"] mod cli;`. (Cargo does not build files in a
 //! subdirectory of `examples/` as examples of their own unless the
 //! directory has a `main.rs`.) Nothing here depends on a runtime, so there
