@@ -15,7 +15,7 @@ use duet::JoinError;
 use duet::event_loop::{JoinHandle, sleep, spawn, yield_now};
 use std::cell::{Cell, RefCell};
 use std::collections::HashSet;
-use std::future::{pending, poll_fn};
+use std::future::{Future, pending, poll_fn};
 use std::hint::black_box;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
@@ -926,5 +926,125 @@ fn join_error_works_with_question_mark_and_display() {
             handle.await.unwrap_err()
         }));
         assert!(cancelled.to_string().contains("cancel"), "{cancelled}");
+    });
+}
+
+// ---------------------------------------------------------------- the loop's sleep
+
+/// How long this thread has run on a CPU so far (from the kernel's
+/// scheduler statistics).
+fn cpu_time_of_this_thread() -> Duration {
+    let stats = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("Linux keeps scheduler statistics per thread");
+    let nanos = stats.split_whitespace().next().expect("the time on CPU");
+    Duration::from_nanos(nanos.parse().expect("a number of nanoseconds"))
+}
+
+/// With nothing to run, the loop sleeps in `epoll_wait` until its next
+/// deadline: a 300 ms sleep costs the thread almost no CPU. A loop that
+/// polled in a circle instead would still be correct, and burn a core.
+#[test]
+fn a_loop_with_nothing_to_do_sleeps_in_the_kernel_instead_of_spinning() {
+    within(|| {
+        let rt = runtime();
+        let before = cpu_time_of_this_thread();
+        rt.block_on(sleep(Duration::from_millis(300)));
+        let used = cpu_time_of_this_thread() - before;
+        assert!(
+            used < Duration::from_millis(50),
+            "the loop used {used:?} of CPU to wait 300 ms: it spins instead of parking"
+        );
+    });
+}
+
+/// A stop signal and a `SIGCONT` make a parked `epoll_wait` return
+/// `Interrupted` (Linux does that even with no signal handler). The loop
+/// treats it as a spurious wake-up and parks again; the program finishes
+/// as if nothing happened.
+#[test]
+fn a_loop_stopped_and_continued_while_parked_carries_on() {
+    use support::examples::Running;
+    let mut hello = Running::start_with("hello_event_loop", &[], |command| {
+        command.env("DUET_TRACE", "1");
+    });
+    // Its three tasks sleep 100-300 ms; once it parks, stop and continue
+    // it a few times while it waits.
+    hello.wait_for_stderr("loop parks", PATIENCE);
+    let pid = hello.child.id().to_string();
+    for _ in 0..5 {
+        for signal in ["-STOP", "-CONT"] {
+            let status = std::process::Command::new("kill")
+                .args([signal, &pid])
+                .status()
+                .expect("kill runs");
+            assert!(status.success(), "kill {signal} {pid} failed");
+        }
+    }
+    let (status, stdout) = hello.finish(PATIENCE);
+    assert!(
+        status.success(),
+        "the stopped and continued loop failed: {status}\n{}",
+        hello.stderr()
+    );
+    assert!(
+        stdout.contains("done"),
+        "it did not finish its work:\n{stdout}"
+    );
+}
+
+/// The budget limits the polls the runtime makes; a future polled by hand
+/// outside it, on the same thread and after a runtime ran there, is never
+/// refused (there is no task to reschedule).
+#[test]
+fn futures_polled_outside_the_runtime_are_never_refused_by_the_budget() {
+    within(|| {
+        let rt = runtime();
+        let (tx, rx) = duet::event_loop::channel::unbounded();
+        // A runtime poll that spends part of its budget on channel sends.
+        rt.block_on(async {
+            for i in 0..100 {
+                tx.send(i).await.unwrap();
+            }
+        });
+        // Outside: 100 receives, then 900 sends and receives, by hand.
+        for i in 0..1_000 {
+            if i >= 100 {
+                assert_eq!(
+                    poll_once_by_hand(tx.send(i)),
+                    Poll::Ready(Ok(())),
+                    "send #{i}"
+                );
+            }
+            assert_eq!(
+                poll_once_by_hand(rx.recv()),
+                Poll::Ready(Some(i)),
+                "receive #{i}"
+            );
+        }
+    });
+}
+
+/// Polls `future` once, by hand, with a waker that does nothing.
+fn poll_once_by_hand<F: Future>(future: F) -> Poll<F::Output> {
+    let mut cx = std::task::Context::from_waker(Waker::noop());
+    std::pin::pin!(future).poll(&mut cx)
+}
+
+/// A `JoinHandle` prints as what it is: the task's id and whether it has
+/// finished.
+#[test]
+fn a_join_handle_prints_its_task_and_whether_it_finished() {
+    within(|| {
+        runtime().block_on(async {
+            let handle = spawn(async {});
+            let text = format!("{handle:?}");
+            assert!(
+                text.starts_with("JoinHandle") && text.contains("finished: false"),
+                "{text}"
+            );
+            yield_now().await;
+            let text = format!("{handle:?}");
+            assert!(text.contains("finished: true"), "{text}");
+        });
     });
 }

@@ -374,3 +374,73 @@ fn a_spinning_block_on_future_does_not_stop_a_tasks_sleep() {
     assert!(fired_after >= Duration::from_millis(20), "{fired_after:?}");
     assert!(fired_after < Duration::from_secs(2), "{fired_after:?}");
 }
+
+// ------------------------------------------------------------ edges
+
+/// `sleep(Duration::MAX)` means "never": the deadline it computes (which
+/// `Instant` cannot hold exactly) is decades away, not a panic and not a
+/// few days. A `timeout` with a huge limit relies on it.
+#[test]
+fn sleep_for_duration_max_has_a_deadline_decades_away() {
+    let twenty_years = Duration::from_secs(60 * 60 * 24 * 365 * 20);
+    let asked_at = Instant::now();
+    let deadline = sleep(Duration::MAX).deadline();
+    assert!(
+        deadline > asked_at + twenty_years,
+        "sleep(Duration::MAX) would end after only {:?}",
+        deadline - asked_at
+    );
+}
+
+/// Dropping the runtime lets go of the waker of every pending timer at
+/// once, even while a `Sleep` outlives the runtime: a waker can hold a
+/// whole task (and its file descriptors) alive.
+#[test]
+fn dropping_the_runtime_lets_go_of_every_waker_its_timers_held() {
+    within(|| {
+        let probe = Arc::new(NoWake);
+        let rt = runtime();
+        let mut kept: Option<Sleep> = None;
+        rt.block_on(async {
+            let mut sleep = Box::pin(sleep(Duration::from_secs(3600)));
+            let waker = std::task::Waker::from(probe.clone());
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(sleep.as_mut().poll(&mut cx).is_pending());
+            kept = Some(*Pin::into_inner(sleep));
+        });
+        assert_eq!(Arc::strong_count(&probe), 2, "the timer holds our waker");
+        drop(rt);
+        assert_eq!(
+            Arc::strong_count(&probe),
+            1,
+            "the dropped runtime's timer table still holds the waker"
+        );
+        drop(kept);
+    });
+}
+
+/// A waker that does nothing; tests count its references.
+struct NoWake;
+
+impl std::task::Wake for NoWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// `Sleep` and `Timeout` say what they are when printed with `{:?}`.
+#[test]
+fn sleep_and_timeout_print_their_deadline() {
+    let sleep = sleep(Duration::from_secs(1));
+    let text = format!("{sleep:?}");
+    assert!(
+        text.starts_with("Sleep")
+            && text.contains("deadline")
+            && text.contains("registered: false"),
+        "{text}"
+    );
+    let timeout = timeout(Duration::from_secs(1), pending::<()>());
+    let text = format!("{timeout:?}");
+    assert!(
+        text.starts_with("Timeout") && text.contains("deadline"),
+        "{text}"
+    );
+}

@@ -165,6 +165,9 @@ impl Core {
     pub(crate) fn next_runnable(&self) -> Option<TaskKey> {
         let polls = self.polls_since_reactor.get() + 1;
         self.polls_since_reactor.set(polls);
+        // (Mutation testing: `polls < EVENT_INTERVAL` here would look at
+        // the reactor on almost every poll: slower, not wrong, so no test
+        // can tell; see "Mutation testing" in DESIGN.md.)
         if polls >= EVENT_INTERVAL {
             // A look, not a sleep: no Park event is traced for it.
             self.reactor.park(Some(Duration::ZERO));
@@ -327,6 +330,8 @@ pub(crate) fn poll_task<T>(
     poll: impl FnOnce() -> std::thread::Result<Poll<T>>,
 ) -> std::thread::Result<Poll<T>> {
     let _budget = Budget::start();
+    // The fast path. (Taking the traced path while tracing is off would
+    // only be slower: every `emit` in it checks again.)
     if !trace::enabled() {
         return poll();
     }

@@ -90,6 +90,8 @@ impl<S: AsRawFd> IoSource<S> {
         for<'a> &'a S: Read,
     {
         let len = buf.len();
+        // `n > 0`: EOF is not short, though clearing on it would be
+        // harmless too (a closed direction stays ready).
         let short = move |&n: &usize| n > 0 && n < len;
         self.poll_io_until(cx, Direction::Read, |mut s| s.read(buf), short)
     }
@@ -135,6 +137,9 @@ impl<S: AsRawFd> IoSource<S> {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {
                     reactor.clear_ready(key, direction);
                 }
+                // Retried, as std's `read_exact` does. (A non-blocking
+                // socket call does not wait, so in practice no signal lands
+                // in it; no test can arrange one.)
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 result => {
                     if matches!(&result, Ok(value) if drained(value)) {
@@ -178,5 +183,106 @@ impl<S: AsRawFd> Drop for IoSource<S> {
                 .deregister(registration.key, self.inner.as_raw_fd());
         }
         // `inner` is dropped after this, closing the socket.
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! The short read/write refinement, counted: after a short read (or
+    //! write) the next call waits for the reactor instead of making a
+    //! system call that could only say `WouldBlock`.
+
+    use super::*;
+    use crate::event_loop::Runtime;
+    use std::cell::Cell;
+    use std::future::poll_fn;
+    use std::os::fd::RawFd;
+    use std::os::unix::net::UnixStream;
+
+    /// A non-blocking socket that counts its system calls.
+    struct Counted {
+        stream: UnixStream,
+        calls: Cell<usize>,
+    }
+
+    impl AsRawFd for Counted {
+        fn as_raw_fd(&self) -> RawFd {
+            self.stream.as_raw_fd()
+        }
+    }
+
+    impl Read for &Counted {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            self.calls.set(self.calls.get() + 1);
+            (&self.stream).read(buf)
+        }
+    }
+
+    impl Write for &Counted {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.calls.set(self.calls.get() + 1);
+            (&self.stream).write(buf)
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    /// A counted socket and its plain peer.
+    fn pair() -> (IoSource<Counted>, UnixStream) {
+        let (ours, theirs) = UnixStream::pair().expect("a socket pair");
+        ours.set_nonblocking(true).expect("non-blocking mode");
+        let counted = Counted {
+            stream: ours,
+            calls: Cell::new(0),
+        };
+        (IoSource::new(counted), theirs)
+    }
+
+    /// One poll, by hand: `Some` if ready.
+    fn poll_once<T>(f: impl FnOnce(&mut Context<'_>) -> Poll<T>) -> Option<T> {
+        let mut cx = Context::from_waker(std::task::Waker::noop());
+        match f(&mut cx) {
+            Poll::Ready(value) => Some(value),
+            Poll::Pending => None,
+        }
+    }
+
+    #[test]
+    fn after_a_short_read_the_next_read_waits_without_a_system_call() {
+        let (source, mut theirs) = pair();
+        theirs.write_all(b"hello").unwrap();
+        Runtime::new().unwrap().block_on(async {
+            let mut buf = [0u8; 64];
+            let n = poll_fn(|cx| source.poll_read(cx, &mut buf)).await.unwrap();
+            assert_eq!(&buf[..n], b"hello");
+            let calls = source.get_ref().calls.get();
+            let next = poll_once(|cx| source.poll_read(cx, &mut buf));
+            assert!(next.is_none(), "nothing more has arrived");
+            assert_eq!(
+                source.get_ref().calls.get(),
+                calls,
+                "no system call was made"
+            );
+        });
+    }
+
+    #[test]
+    fn after_a_short_write_the_next_write_waits_without_a_system_call() {
+        let (source, _theirs) = pair();
+        Runtime::new().unwrap().block_on(async {
+            // Far more than a socket buffer holds: the write is short.
+            let big = vec![7u8; 16 << 20];
+            let n = poll_fn(|cx| source.poll_write(cx, &big)).await.unwrap();
+            assert!(0 < n && n < big.len(), "a short write, not {n}");
+            let calls = source.get_ref().calls.get();
+            let next = poll_once(|cx| source.poll_write(cx, &big));
+            assert!(next.is_none(), "the peer has read nothing");
+            assert_eq!(
+                source.get_ref().calls.get(),
+                calls,
+                "no system call was made"
+            );
+        });
     }
 }

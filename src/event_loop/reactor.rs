@@ -104,6 +104,9 @@ impl Reactor {
             Ok(()) => {}
             // A signal interrupted the wait: the loop re-checks its queues
             // and timers, and parks again if there is still nothing to do.
+            // (`tests/event_loop_executor.rs` stops and continues a parked
+            // loop to make this happen.) Any other error means the epoll
+            // descriptor itself is broken, which no test can arrange.
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return,
             Err(error) => panic!("duet: the event loop's epoll_wait failed: {error}"),
         }
@@ -127,6 +130,8 @@ impl Reactor {
                     let writable = event.is_writable() || event.is_write_closed() || failed;
                     (None, EventKind::IoReady { readable, writable })
                 });
+                // (mio reports a failed socket as closed as well, so the
+                // `|| failed` is a belt to those braces.)
                 let read_closed = event.is_read_closed() || failed;
                 let write_closed = event.is_write_closed() || failed;
                 if event.is_readable() || read_closed {

@@ -36,6 +36,8 @@ impl Key {
     }
 
     /// Packs the key into one `usize` (a `mio::Token` carries one).
+    /// (The two halves never overlap, so `|` and `^` give the same
+    /// number here.)
     pub(crate) fn to_usize(self) -> usize {
         ((self.generation as usize) << 32) | self.index as usize
     }

@@ -93,6 +93,8 @@ impl TimerTable {
     /// deadline order. The caller wakes them after unlocking the table.
     pub(crate) fn take_expired(&mut self, now: Instant, expired: &mut Vec<Waker>) {
         while let Some(entry) = self.entries.first_entry() {
+            // (`>=` would leave an entry due exactly now for the next turn,
+            // a zero-length park later: never early either way.)
             if entry.key().0 > now {
                 break;
             }

@@ -87,6 +87,10 @@ impl Shared {
         self.remote_receiver.try_iter()
     }
 
+    /// After this, a wake from another thread is dropped instead of queued
+    /// for a loop that will never read it. (Without it nothing breaks: a
+    /// waker's `queued` flag, never cleared again, lets each waker queue
+    /// its key once, and the queue dies with the last waker.)
     pub(crate) fn close(&self) {
         self.closed.store(true, Ordering::Release);
     }
