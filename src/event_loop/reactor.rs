@@ -124,20 +124,18 @@ impl Reactor {
                 };
                 // A closed or failed socket counts as ready both ways: the
                 // next system call reports EOF or the error.
-                let failed = event.is_error();
-                trace::emit(|| {
-                    let readable = event.is_readable() || event.is_read_closed() || failed;
-                    let writable = event.is_writable() || event.is_write_closed() || failed;
-                    (None, EventKind::IoReady { readable, writable })
-                });
                 // (mio reports a failed socket as closed as well, so the
                 // `|| failed` is a belt to those braces.)
+                let failed = event.is_error();
                 let read_closed = event.is_read_closed() || failed;
                 let write_closed = event.is_write_closed() || failed;
-                if event.is_readable() || read_closed {
+                let readable = event.is_readable() || read_closed;
+                let writable = event.is_writable() || write_closed;
+                trace::emit(|| (None, EventKind::IoReady { readable, writable }));
+                if readable {
                     source.mark_ready(Direction::Read, read_closed, &mut to_wake);
                 }
-                if event.is_writable() || write_closed {
+                if writable {
                     source.mark_ready(Direction::Write, write_closed, &mut to_wake);
                 }
             }
