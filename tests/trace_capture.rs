@@ -1651,3 +1651,30 @@ fn captures_on_two_threads_take_turns() {
         assert!(first_events.iter().all(|e| e.at <= first_took));
     });
 }
+
+/// A task is "current" on its thread only while it is being polled: once
+/// the poll ends, what the thread does next is nobody's task. Here the
+/// loop's thread, after `block_on` returns, makes a blocking call; its
+/// trace must not name the last task polled.
+#[test]
+fn after_a_poll_the_thread_is_no_longer_inside_that_task() {
+    let _serial = serial();
+    let ((), events) = within(|| {
+        capture(|| {
+            runtime().block_on(async {
+                spawn_named("polled", async {}).await.unwrap();
+            });
+            // A blocking call on the same thread, outside any task.
+            blocking::sleep(Duration::from_millis(1));
+        })
+    });
+    let blocks = find(&events, None, |k| {
+        matches!(k, EventKind::Block { on: "sleep" })
+    });
+    assert_eq!(
+        blocks.len(),
+        1,
+        "the sleep after block_on belongs to no task:\n{}",
+        listing(&events)
+    );
+}
