@@ -1678,3 +1678,58 @@ fn after_a_poll_the_thread_is_no_longer_inside_that_task() {
         listing(&events)
     );
 }
+
+/// When a capture ends, tracing is off again (unless `DUET_TRACE` prints):
+/// a task named between captures is named while nobody listens, so its
+/// name is not kept, and a later capture shows it as a bare number. (Were
+/// tracing left on, every trace point would keep paying for it.)
+#[test]
+fn between_captures_tracing_is_off_again() {
+    let _serial = serial();
+    let printing = std::env::var_os("DUET_TRACE").is_some_and(|v| !v.is_empty() && v != "0");
+    let events = within(|| {
+        let ((), _) = capture(|| {});
+        let rt = runtime();
+        let (tx, rx) = channel::oneshot();
+        let early = rt.block_on(async {
+            let early = spawn_named("early", rx);
+            yield_now().await; // `early` runs and waits
+            early
+        });
+        let (value, events) = capture(|| {
+            rt.block_on(async {
+                tx.send(7).unwrap();
+                early.await.unwrap()
+            })
+        });
+        assert_eq!(value, Some(7));
+        events
+    });
+    let polls = find_all(&events, |k| matches!(k, EventKind::PollStart))
+        .into_iter()
+        .filter(|&i| events[i].task_name.as_deref() != Some("block_on"))
+        .collect::<Vec<_>>();
+    assert!(
+        !polls.is_empty(),
+        "the early task was polled:\n{}",
+        listing(&events)
+    );
+    for i in polls {
+        let name = events[i].task_name.as_deref();
+        if printing {
+            assert_eq!(
+                name,
+                Some("early"),
+                "DUET_TRACE keeps names:\n{}",
+                listing(&events)
+            );
+        } else {
+            assert_eq!(
+                name,
+                None,
+                "a name kept while nobody listened:\n{}",
+                listing(&events)
+            );
+        }
+    }
+}
