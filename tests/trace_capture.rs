@@ -1691,11 +1691,12 @@ fn between_captures_tracing_is_off_again() {
         let ((), _) = capture(|| {});
         let rt = runtime();
         let (tx, rx) = channel::oneshot();
-        let early = rt.block_on(async {
-            let early = spawn_named("early", rx);
+        let mut early = None;
+        rt.block_on(async {
+            early = Some(spawn_named("early", rx));
             yield_now().await; // `early` runs and waits
-            early
         });
+        let early = early.expect("spawned");
         let (value, events) = capture(|| {
             rt.block_on(async {
                 tx.send(7).unwrap();
