@@ -28,8 +28,9 @@ use support::examples::Running;
 use support::*;
 
 use duet::blocking;
+use duet::event_loop::channel::oneshot;
 use duet::event_loop::net::{TcpListener, TcpStream};
-use duet::event_loop::{sleep, spawn, spawn_named};
+use duet::event_loop::{sleep, spawn, spawn_named, yield_now};
 use duet::trace::{Event, EventKind, capture, render_html, render_svg};
 use std::collections::{BTreeSet, HashSet};
 use std::time::Duration;
@@ -732,6 +733,7 @@ fn the_event_loop_timeline_is_well_formed_self_contained_and_has_one_lane_per_ta
     let drawn: BTreeSet<String> = titles.iter().map(|t| t.to_string()).collect();
     assert_eq!(drawn, expected_titles(&events));
     assert!(drawn.contains("event loop (test-body)"), "{drawn:?}");
+    check_geometry(&elements, titles.len(), true);
 
     // The awkward name is escaped in the document and intact once parsed.
     assert!(titles.iter().any(|t| t.ends_with(AWKWARD)), "{titles:?}");
@@ -768,9 +770,97 @@ fn the_blocking_timeline_is_well_formed_self_contained_and_has_one_lane_per_thre
     let drawn: BTreeSet<String> = titles.iter().map(|t| t.to_string()).collect();
     assert_eq!(drawn, expected_titles(&events));
     assert!(drawn.contains("thread test-body"), "{drawn:?}");
+    check_geometry(&elements, titles.len(), false);
     assert!(svg.contains(AWKWARD_ESCAPED) && !svg.contains(AWKWARD));
     // No loop lane: blocking threads park in the kernel on their own.
     assert!(!titles.iter().any(|t| t.starts_with("event loop")));
+}
+
+/// The picture's geometry: everything is drawn inside the picture's size,
+/// lanes go down the page one below the other with the time axis under
+/// them, every wake arrow starts and ends on a drawn lane, and the note
+/// about lanes left out appears only when lanes were left out.
+fn check_geometry(elements: &[Element], lanes_in_capture: usize, has_wakes: bool) {
+    let number = |e: &Element, name: &str| -> Option<f64> {
+        e.attr(name).and_then(|value| value.parse().ok())
+    };
+    let root = &elements[0];
+    let (width, height) = (
+        number(root, "width").unwrap(),
+        number(root, "height").unwrap(),
+    );
+    assert_eq!(
+        root.attr("viewBox"),
+        Some(format!("0 0 {width} {height}").as_str())
+    );
+    for e in elements {
+        for (name, limit) in [("x", width), ("x1", width), ("x2", width)]
+            .into_iter()
+            .chain([("y", height), ("y1", height), ("y2", height)])
+        {
+            if let Some(value) = number(e, name) {
+                assert!(
+                    (0.0..=limit).contains(&value),
+                    "<{} {name}=\"{value}\"> lies outside the {width} x {height} picture",
+                    e.name
+                );
+            }
+        }
+        if let (Some(x), Some(w)) = (number(e, "x"), number(e, "width")) {
+            assert!(x + w <= width, "a <{}> runs off the right edge", e.name);
+        }
+        if let (Some(y), Some(h)) = (number(e, "y"), number(e, "height")) {
+            assert!(y + h <= height, "a <{}> runs off the bottom", e.name);
+        }
+    }
+    let label_ys: Vec<f64> = elements
+        .iter()
+        .filter(|e| e.name == "text" && e.attr("x") == Some("6"))
+        .filter(|e| e.text != "time since capture start")
+        .map(|e| number(e, "y").unwrap())
+        .collect();
+    assert!(
+        label_ys.windows(2).all(|pair| pair[0] < pair[1]),
+        "lanes go down the page"
+    );
+    let axis_y = elements
+        .iter()
+        .find(|e| e.name == "text" && e.text == "time since capture start")
+        .and_then(|e| number(e, "y"))
+        .expect("a time axis");
+    let axis_line = elements
+        .iter()
+        .filter(|e| e.name == "line" && e.attr("stroke") == Some("black"))
+        .filter(|e| e.attr("y1") == e.attr("y2") && e.attr("x1") != e.attr("x2"))
+        .find_map(|e| number(e, "y1"))
+        .expect("the axis line");
+    assert!(
+        label_ys.iter().all(|&y| y < axis_y && y + 10.0 < axis_line),
+        "the time axis is below every lane, clear of its label"
+    );
+    let arrows: Vec<&Element> = elements
+        .iter()
+        .filter(|e| e.name == "line" && e.attr("marker-end").is_some())
+        .collect();
+    for arrow in &arrows {
+        for end in ["y1", "y2"] {
+            let y = number(arrow, end).unwrap();
+            assert!(
+                label_ys.iter().any(|&label| (label - y).abs() < 6.0),
+                "a wake arrow ends at y = {y}, on no drawn lane ({label_ys:?})"
+            );
+        }
+    }
+    if has_wakes {
+        assert!(
+            !arrows.is_empty(),
+            "wakes between lanes are drawn as arrows"
+        );
+    }
+    let note = elements
+        .iter()
+        .any(|e| e.text.contains("more lanes not drawn"));
+    assert_eq!(note, lanes_in_capture > 40, "the note about lanes left out");
 }
 
 #[test]
@@ -801,12 +891,61 @@ fn past_forty_lanes_the_rest_are_counted_in_a_note_not_drawn() {
     let elements = checked_svg(&svg);
     // svg.rs draws at most MAX_LANES = 40.
     assert_eq!(lane_titles(&elements).len(), 40);
+    check_geometry(&elements, lanes, false);
     let note = format!("and {} more lanes not drawn", lanes - 40);
     assert!(
         elements
             .iter()
             .any(|e| e.name == "text" && e.text.contains(&note)),
         "a note says {note:?}"
+    );
+}
+
+/// Wakes to and from lanes past the fortieth are left out, not drawn to
+/// nowhere: here the forty-first lane's task is woken by a drawn one and
+/// then wakes `block_on`'s.
+#[test]
+fn wake_arrows_are_drawn_only_between_drawn_lanes() {
+    let events = within(|| {
+        let rt = runtime();
+        let ((), events) = capture(|| {
+            rt.block_on(async {
+                // Lane 0 is block_on's future, lane 1 the first task, and
+                // the fortieth spawned task gets lane 40, the first not drawn.
+                let (to_late, from_first) = oneshot();
+                let (to_main, from_late) = oneshot();
+                let mut handles = vec![spawn(async move {
+                    yield_now().await;
+                    to_late.send(1).unwrap(); // a drawn lane wakes lane 40
+                })];
+                let mut ends = Some((from_first, to_main));
+                for i in 1..45 {
+                    if i == 39 {
+                        let (from_first, to_main) = ends.take().unwrap();
+                        handles.push(spawn(async move {
+                            let one = bounded(from_first.recv()).await.unwrap();
+                            to_main.send(one).unwrap(); // lane 40 wakes lane 0
+                        }));
+                    } else {
+                        handles.push(spawn(async move {}));
+                    }
+                }
+                assert_eq!(bounded(from_late.recv()).await, Some(1));
+                for handle in handles {
+                    bounded(handle).await.unwrap();
+                }
+            })
+        });
+        events
+    });
+    let lanes = expected_titles(&events).len();
+    assert!(lanes > 41, "{lanes} lanes");
+    let elements = checked_svg(&render_svg(&events));
+    // Every wake here touches the undrawn lane: no arrow may show.
+    check_geometry(&elements, lanes, false);
+    assert!(
+        !elements.iter().any(|e| e.attr("marker-end").is_some()),
+        "an arrow to or from a lane that is not drawn"
     );
 }
 
