@@ -838,6 +838,51 @@ fn check_geometry(elements: &[Element], lanes_in_capture: usize, has_wakes: bool
         label_ys.iter().all(|&y| y < axis_y && y + 10.0 < axis_line),
         "the time axis is below every lane, clear of its label"
     );
+    // A lane's label sits 0.12 of a lane height (26 px) below its middle;
+    // bars, park spans, wait lines and arrows are centred on the middle.
+    let middles: Vec<f64> = label_ys.iter().map(|y| y - 0.12 * 26.0).collect();
+    let on_a_middle = |y: f64| middles.iter().any(|m| (m - y).abs() < 0.2);
+    for rect in elements.iter().filter(|e| e.name == "rect") {
+        if let (Some(y), Some(h)) = (number(rect, "y"), number(rect, "height")) {
+            assert!(
+                on_a_middle(y + h / 2.0),
+                "a bar or park span off its lane, at y = {y}"
+            );
+        }
+    }
+    let wait_lines: Vec<&Element> = elements
+        .iter()
+        .filter(|e| e.name == "line" && e.attr("stroke") == Some("#999"))
+        .collect();
+    for line in &wait_lines {
+        assert!(
+            on_a_middle(number(line, "y1").unwrap()),
+            "a wait line off its lane"
+        );
+    }
+    // A wait's label is drawn only where it fits on its line (about 6 px
+    // a letter), just above it.
+    let wait_labels: Vec<&Element> = elements
+        .iter()
+        .filter(|e| e.name == "text" && e.attr("fill") == Some("#555"))
+        .collect();
+    for label in &wait_labels {
+        let (x, y) = (number(label, "x").unwrap(), number(label, "y").unwrap());
+        let room = 6.0 * label.text.chars().count() as f64;
+        assert!(
+            wait_lines.iter().any(|line| {
+                let (x1, x2) = (number(line, "x1").unwrap(), number(line, "x2").unwrap());
+                (x1 + 2.0 - x).abs() < 0.2
+                    && (number(line, "y1").unwrap() - 3.0 - y).abs() < 0.2
+                    && x2 - x1 > room - 0.2
+            }),
+            "the label {:?} at ({x}, {y}) is not on a wait line long enough for it",
+            label.text
+        );
+    }
+    if has_wakes {
+        assert!(!wait_labels.is_empty(), "long waits say what they wait for");
+    }
     let arrows: Vec<&Element> = elements
         .iter()
         .filter(|e| e.name == "line" && e.attr("marker-end").is_some())
@@ -846,7 +891,7 @@ fn check_geometry(elements: &[Element], lanes_in_capture: usize, has_wakes: bool
         for end in ["y1", "y2"] {
             let y = number(arrow, end).unwrap();
             assert!(
-                label_ys.iter().any(|&label| (label - y).abs() < 6.0),
+                on_a_middle(y),
                 "a wake arrow ends at y = {y}, on no drawn lane ({label_ys:?})"
             );
         }

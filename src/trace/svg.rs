@@ -253,6 +253,8 @@ impl Timeline {
                 "<line x1=\"{x:.1}\" y1=\"{middle:.1}\" x2=\"{:.1}\" y2=\"{middle:.1}\" stroke=\"#999\"/>",
                 x + w
             );
+            // The label only where it fits, at about 6 px a letter. (`>=`
+            // would differ only for a line exactly that long.)
             if let Some(label) = &wait.label
                 && w > 6.0 * label.len() as f64
             {
