@@ -83,6 +83,31 @@ fn a_waiting_sender_is_released_with_err_when_the_receiver_drops() {
     assert_eq!(result, Err(SendError(2)));
 }
 
+/// Many senders waiting on a full channel when the receiver drops: every
+/// one of them fails. The dropping receiver empties its queue, freeing
+/// slots, and none of the waiting sends may slip into one and report
+/// success to a channel nobody will ever read.
+#[test]
+fn every_waiting_sender_is_released_with_err_when_the_receiver_drops() {
+    for _ in 0..20 {
+        let (tx, rx) = channel::bounded(1);
+        tx.send(0).unwrap();
+        let (sent_tx, sent_rx) = mpsc::channel();
+        for i in 1..=8 {
+            let (tx, sent_tx) = (tx.clone(), sent_tx.clone());
+            thread::spawn(move || sent_tx.send(tx.send(i)));
+        }
+        assert!(sent_rx.recv_timeout(A_MOMENT).is_err(), "the sends wait");
+        drop(rx);
+        for _ in 1..=8 {
+            let result = sent_rx
+                .recv_timeout(PATIENCE)
+                .expect("a sender never released");
+            assert!(result.is_err(), "a send into a dropped channel succeeded");
+        }
+    }
+}
+
 #[test]
 fn recv_gives_none_after_the_last_sender_drops_and_the_queue_drains() {
     let (tx, rx) = channel::unbounded();

@@ -18,8 +18,7 @@ use crossbeam_channel as cb;
 
 /// A channel with no limit: `send` never waits (memory is the limit).
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
-    let (tx, rx) = cb::unbounded();
-    (Sender { inner: tx }, Receiver { inner: rx })
+    pair(cb::unbounded())
 }
 
 /// A channel that holds at most `capacity` values; `send` waits while it
@@ -35,13 +34,30 @@ pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
         capacity > 0,
         "duet::blocking::channel::bounded: capacity must be at least 1"
     );
-    let (tx, rx) = cb::bounded(capacity);
-    (Sender { inner: tx }, Receiver { inner: rx })
+    pair(cb::bounded(capacity))
+}
+
+/// Wraps crossbeam's ends, with the "receiver gone" signal between them.
+fn pair<T>((tx, rx): (cb::Sender<T>, cb::Receiver<T>)) -> (Sender<T>, Receiver<T>) {
+    // Nothing is ever sent on it: the receiver's drop disconnects it, and
+    // that is the signal.
+    let (alive, receiver_gone) = cb::bounded(0);
+    let sender = Sender {
+        inner: tx,
+        receiver_gone,
+    };
+    let receiver = Receiver {
+        inner: rx,
+        alive: Some(alive),
+    };
+    (sender, receiver)
 }
 
 /// The sending side. Clone it to send from several threads.
 pub struct Sender<T> {
     inner: cb::Sender<T>,
+    /// Disconnected once the [`Receiver`] starts to drop.
+    receiver_gone: cb::Receiver<()>,
 }
 
 // Written by hand: `#[derive(Clone)]` would demand `T: Clone`, but cloning
@@ -50,6 +66,7 @@ impl<T> Clone for Sender<T> {
     fn clone(&self) -> Self {
         Sender {
             inner: self.inner.clone(),
+            receiver_gone: self.receiver_gone.clone(),
         }
     }
 }
@@ -63,11 +80,22 @@ impl<T> Sender<T> {
         match self.try_send(value) {
             Ok(()) => Ok(()),
             Err(TrySendError::Closed(value)) => Err(SendError(value)),
-            // Full: now we really wait. crossbeam wakes us when a slot
-            // frees or the receiver is dropped.
-            Err(TrySendError::Full(value)) => {
-                blocked_on("send", || self.inner.send(value)).map_err(|e| SendError(e.0))
-            }
+            // Full: now we really wait, for a free slot or for the
+            // receiver to go, whichever comes first. The select is biased
+            // to the second: a dropping receiver frees slots as it drains
+            // its queue, and a waiting send must not slip into one of them
+            // and report success to a channel nobody will read.
+            Err(TrySendError::Full(value)) => blocked_on("send", || {
+                let mut select = cb::Select::new_biased();
+                let gone = select.recv(&self.receiver_gone);
+                select.send(&self.inner);
+                let ready = select.select();
+                if ready.index() == gone {
+                    let _ = ready.recv(&self.receiver_gone);
+                    return Err(SendError(value));
+                }
+                ready.send(&self.inner, value).map_err(|e| SendError(e.0))
+            }),
         }
     }
 
@@ -88,16 +116,21 @@ impl<T> Sender<T> {
 /// as on the event loop: nobody can ever read them.
 pub struct Receiver<T> {
     inner: cb::Receiver<T>,
+    /// Its drop tells waiting senders that this receiver is gone.
+    alive: Option<cb::Sender<()>>,
 }
 
 impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
+        // First tell every waiting sender to give up (see `Sender::send`).
+        drop(self.alive.take());
         // crossbeam's `unbounded` drops queued values when its receiver
         // goes, but its `bounded` only marks itself disconnected and keeps
         // them until the last sender goes too. Draining here makes both
-        // kinds behave as the event loop's channels do. (A value sent in
-        // the instant between this drain and the disconnect still waits
-        // for the last sender; no send can succeed after that.)
+        // kinds behave as the event loop's channels do. (A `try_send` in
+        // the instant between this drain and the disconnect may still
+        // queue a value, which then waits for the last sender; it was
+        // sent while the receiver existed.)
         while self.inner.try_recv().is_ok() {}
     }
 }
