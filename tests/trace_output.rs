@@ -734,6 +734,7 @@ fn the_event_loop_timeline_is_well_formed_self_contained_and_has_one_lane_per_ta
     assert_eq!(drawn, expected_titles(&events));
     assert!(drawn.contains("event loop (test-body)"), "{drawn:?}");
     check_geometry(&elements, titles.len(), true);
+    check_bars_and_waits_per_task(&events, &elements);
 
     // The awkward name is escaped in the document and intact once parsed.
     assert!(titles.iter().any(|t| t.ends_with(AWKWARD)), "{titles:?}");
@@ -902,10 +903,72 @@ fn check_geometry(elements: &[Element], lanes_in_capture: usize, has_wakes: bool
             "wakes between lanes are drawn as arrows"
         );
     }
+    // And no bigger than it needs: the margins past the last drawn thing
+    // are small.
+    let far = |names: &[&str]| -> f64 {
+        elements
+            .iter()
+            .flat_map(|e| names.iter().filter_map(|name| number(e, name)))
+            .fold(0.0, f64::max)
+    };
+    assert!(
+        width - far(&["x", "x1", "x2"]) < 60.0,
+        "a wide empty margin"
+    );
+    assert!(
+        height - far(&["y", "y1", "y2"]) < 60.0,
+        "a tall empty margin"
+    );
     let note = elements
         .iter()
         .any(|e| e.text.contains("more lanes not drawn"));
     assert_eq!(note, lanes_in_capture > 40, "the note about lanes left out");
+}
+
+/// On an event-loop picture, each task's lane has one bar per poll and one
+/// wait line per poll that ended `Pending`, as the events say.
+fn check_bars_and_waits_per_task(events: &[Event], elements: &[Element]) {
+    let number = |e: &Element, name: &str| -> f64 { e.attr(name).unwrap().parse().unwrap() };
+    let mut checked = 0;
+    for label in elements
+        .iter()
+        .filter(|e| e.name == "text" && e.attr("x") == Some("6"))
+    {
+        let Some(id) = label
+            .text
+            .strip_prefix("task ")
+            .and_then(|rest| rest.split(' ').next())
+            .and_then(|id| id.parse::<u64>().ok())
+        else {
+            continue;
+        };
+        let middle = number(label, "y") - 0.12 * 26.0;
+        let of_task = |e: &&Event| e.task.map(|t| t.as_u64()) == Some(id);
+        let polls = events
+            .iter()
+            .filter(of_task)
+            .filter(|e| matches!(e.kind, EventKind::PollStart))
+            .count();
+        let pending = events
+            .iter()
+            .filter(of_task)
+            .filter(|e| matches!(e.kind, EventKind::PollEnd { ready: false }))
+            .count();
+        let bars = elements
+            .iter()
+            .filter(|e| e.name == "rect" && e.attr("fill") == Some("#337ab7"))
+            .filter(|e| (number(e, "y") + number(e, "height") / 2.0 - middle).abs() < 0.2)
+            .count();
+        let waits = elements
+            .iter()
+            .filter(|e| e.name == "line" && e.attr("stroke") == Some("#999"))
+            .filter(|e| (number(e, "y1") - middle).abs() < 0.2)
+            .count();
+        assert_eq!(bars, polls, "task {id}: one bar per poll");
+        assert_eq!(waits, pending, "task {id}: one wait line per pending poll");
+        checked += 1;
+    }
+    assert!(checked > 0, "task lanes were checked");
 }
 
 #[test]
