@@ -45,6 +45,12 @@ pub fn run(table: &mut Table, quick: bool) {
             true,
             results.map(|r| Some(r.p99_us)),
         );
+        table.add(
+            &format!("{name}: server CPU/trip"),
+            "us",
+            true,
+            results.map(|r| Some(r.server_cpu_us)),
+        );
     }
 }
 
@@ -59,6 +65,10 @@ enum Server {
 struct EchoResult {
     per_second: f64,
     p99_us: f64,
+    /// CPU time the server's threads spent per round trip, in user space
+    /// and in the kernel: the cost of serving, apart from the scheduling
+    /// luck that moves throughput by a few percent from run to run.
+    server_cpu_us: f64,
 }
 
 /// The run with the median throughput (its latency comes with it).
@@ -71,20 +81,47 @@ fn measure(server: Server, connections: usize, rounds: usize) -> EchoResult {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = std::sync::mpsc::channel::<()>();
-    let thread = std::thread::spawn(move || match server {
-        Server::EventLoop => event_loop_server(listener, stopped),
-        Server::Tokio => tokio_server(listener, stopped),
-        Server::Blocking => blocking_server(listener, stopped),
-    });
-    let result = generate_load(addr, connections, rounds);
+    // Named, so that `perf report --sort comm` tells the servers apart.
+    let name = match server {
+        Server::EventLoop => "echo-event_loop",
+        Server::Tokio => "echo-tokio",
+        Server::Blocking => "echo-blocking",
+    };
+    let thread = std::thread::Builder::new()
+        .name(name.to_string())
+        .spawn(move || match server {
+            Server::EventLoop => event_loop_server(listener, stopped),
+            Server::Tokio => tokio_server(listener, stopped),
+            Server::Blocking => blocking_server(listener, stopped),
+        })
+        .unwrap();
+    let mut result = generate_load(addr, connections, rounds);
     stop.send(()).unwrap();
     // Wake a server blocked in accept, so it sees the stop.
     drop(std::net::TcpStream::connect(addr));
-    thread.join().unwrap();
+    let server_cpu = thread.join().unwrap();
+    result.server_cpu_us = server_cpu.as_secs_f64() * 1e6 / (connections * rounds) as f64;
     result
 }
 
-fn event_loop_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Receiver<()>) {
+/// The CPU time the calling thread has used so far (the first field of
+/// /proc/thread-self/schedstat, in nanoseconds).
+fn thread_cpu() -> Duration {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("/proc/thread-self/schedstat (Linux)");
+    let nanos = schedstat
+        .split_whitespace()
+        .next()
+        .and_then(|field| field.parse().ok())
+        .expect("schedstat starts with the time on CPU");
+    Duration::from_nanos(nanos)
+}
+
+/// Each server returns the CPU time its threads used.
+fn event_loop_server(
+    listener: std::net::TcpListener,
+    stop: std::sync::mpsc::Receiver<()>,
+) -> Duration {
     use duet::event_loop::net::TcpListener;
     let rt = duet::event_loop::Runtime::new().unwrap();
     let listener = TcpListener::from_std(listener).unwrap();
@@ -92,7 +129,7 @@ fn event_loop_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Rec
         loop {
             let (mut stream, _) = listener.accept().await.unwrap();
             if stop.try_recv().is_ok() {
-                return;
+                return thread_cpu();
             }
             stream.set_nodelay(true).unwrap();
             duet::event_loop::spawn(async move {
@@ -104,10 +141,10 @@ fn event_loop_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Rec
                 }
             });
         }
-    });
+    })
 }
 
-fn tokio_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Receiver<()>) {
+fn tokio_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Receiver<()>) -> Duration {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -119,7 +156,7 @@ fn tokio_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Receiver
         loop {
             let (mut stream, _) = listener.accept().await.unwrap();
             if stop.try_recv().is_ok() {
-                return;
+                return thread_cpu();
             }
             stream.set_nodelay(true).unwrap();
             tokio::spawn(async move {
@@ -131,26 +168,38 @@ fn tokio_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Receiver
                 }
             });
         }
-    });
+    })
 }
 
-fn blocking_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Receiver<()>) {
+fn blocking_server(
+    listener: std::net::TcpListener,
+    stop: std::sync::mpsc::Receiver<()>,
+) -> Duration {
     let listener = duet::blocking::net::TcpListener::from_std(listener).unwrap();
+    let mut connections = Vec::new();
     loop {
         let (mut stream, _) = listener.accept().unwrap();
         if stop.try_recv().is_ok() {
-            return;
+            break;
         }
         stream.set_nodelay(true).unwrap();
-        drop(duet::blocking::spawn(move || {
+        connections.push(duet::blocking::spawn(move || {
             let mut buf = [0u8; 1024];
             while let Ok(n @ 1..) = stream.read(&mut buf) {
                 if stream.write_all(&buf[..n]).is_err() {
                     break;
                 }
             }
+            thread_cpu()
         }));
     }
+    // The load generator has closed its connections, so every connection
+    // thread is ending; add up what each used.
+    let served: Duration = connections
+        .into_iter()
+        .map(|connection| connection.join().unwrap())
+        .sum();
+    served + thread_cpu()
 }
 
 /// One connection of the load generator.
@@ -225,5 +274,6 @@ fn generate_load(addr: SocketAddr, connections: usize, rounds: usize) -> EchoRes
     EchoResult {
         per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
         p99_us: latencies[latencies.len() * 99 / 100].as_secs_f64() * 1e6,
+        server_cpu_us: 0.0, // filled in by `measure`, which knows the server
     }
 }
