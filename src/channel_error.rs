@@ -4,6 +4,8 @@
 //! Their `Debug` and `Display` do not print the value, so they need no
 //! `T: Debug`: like std's channel errors, they work for any `T`, and
 //! `.unwrap()` and `?` work on them for any `T`.
+//!
+//! Read next: `task_id.rs`, then [`crate::blocking`].
 
 use std::fmt;
 

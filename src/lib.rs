@@ -19,10 +19,15 @@
 //! ## Reading order
 //!
 //! 1. `README.md`, then `DESIGN.md` (the architecture and every choice).
-//! 2. This file, then [`JoinError`], shared by both runtimes.
+//! 2. This file, then what both runtimes share: [`JoinError`]
+//!    (`join_error.rs`), the channel errors (`channel_error.rs`) and
+//!    [`TaskId`] (`task_id.rs`).
 //! 3. [`blocking`]: threads, `sleep`, sockets and channels as std gives them.
 //! 4. [`event_loop`]: start at its module doc; it walks you through
-//!    `task` → `waker` → `executor` → `reactor` → `timer`.
+//!    `slab` → `task` → `waker` → `executor` → `reactor` → `timer` → ... →
+//!    `net` → `channel` → `spawn_blocking`.
+//! 5. [`trace`], then the tour (`src/main.rs`, `src/tour/`), then the
+//!    tests, starting with `tests/pitfalls.rs`.
 //!
 //! A program reads almost line for line alike on both runtimes: the
 //! difference is `async`, `.await` and the module path. Compare

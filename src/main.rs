@@ -1,11 +1,15 @@
 //! The duet tour: the first thing to run (`cargo run --release`).
 //!
-//! It runs one workload — 1,000 tasks that each wait 100 ms — on both
-//! runtimes, each in its own child process, measures wall time, the most
-//! OS threads alive at once and peak memory, and prints them side by side
-//! with a paragraph saying what they show: one event-loop thread serves
-//! every waiting task, while blocking code needs a thread per waiting task.
-//! Async is not about more threads; it is about not needing one per wait.
+//! It runs three workloads (tasks that wait, tasks that compute, and a
+//! network server) on straight-line code with one thread, on
+//! `duet::blocking` with a thread per task and on `duet::event_loop` with
+//! one thread, each in its own child process; measures wall time, p50/p99
+//! latency, the most OS threads alive at once and peak memory; and prints
+//! them side by side with a reading of what they show. One event-loop
+//! thread serves every waiting task, while blocking code needs a thread
+//! per waiting task; and where tasks compute rather than wait, the event
+//! loop does not win. Async is not about more threads; it is about not
+//! needing one per wait.
 //!
 //! `cargo run --release -- --help` lists the flags.
 //!

@@ -2,6 +2,8 @@
 //!
 //! Both runtimes number their tasks from one counter, so a trace of a
 //! program that uses both never shows two tasks with the same name.
+//!
+//! Read next: [`crate::blocking`], the runtime you already know.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -49,7 +49,8 @@ fn send_waits_while_full_and_goes_when_a_slot_frees() {
     assert_eq!(rx.recv(), Some(1)); // frees the slot
     assert_eq!(sent_rx.recv_timeout(PATIENCE).unwrap(), Ok(()));
     assert_eq!(rx.recv(), Some(2));
-    assert_eq!(rx.recv(), None, "the sender thread is gone");
+    // `None` only once the sender thread has dropped its sender.
+    assert_eq!(within(move || rx.recv()), None, "the sender thread is gone");
 }
 
 #[test]
@@ -118,9 +119,8 @@ fn recv_gives_none_after_the_last_sender_drops_and_the_queue_drains() {
     assert_eq!(rx.try_recv(), Some(1));
     drop(tx2);
     assert_eq!(rx.recv(), Some(2), "queued values outlive the senders");
-    assert_eq!(rx.recv(), None);
-    assert_eq!(rx.recv(), None);
-    assert_eq!(rx.try_recv(), None);
+    let (again, once_more, tried) = within(move || (rx.recv(), rx.recv(), rx.try_recv()));
+    assert_eq!((again, once_more, tried), (None, None, None));
 }
 
 #[test]

@@ -1,7 +1,11 @@
 //! TCP on the blocking runtime: echo, refused connects, EOF and half-close.
 //!
 //! No test may hang: every socket gets read and write timeouts, so a bug
-//! turns into an error instead of a thread asleep forever.
+//! turns into an error instead of a thread asleep forever, and a test
+//! whose own thread waits in `accept` runs under `within`.
+
+mod support;
+use support::within;
 
 use duet::blocking::{self, net::TcpListener, net::TcpStream};
 use std::io::{ErrorKind, Read, Write};
@@ -164,13 +168,16 @@ fn from_std_accepts_even_a_nonblocking_listener() {
         blocking::sleep(Duration::from_millis(20));
         TcpStream::connect(addr).unwrap()
     });
-    let (mut server, _) = listener.accept().expect("accept must wait, not WouldBlock");
-    bounded(&server);
-    let mut client = client.join().unwrap();
-    client.write_all(b"hi").unwrap();
-    let mut buf = [0; 2];
-    server.read_exact(&mut buf).unwrap();
-    assert_eq!(&buf, b"hi");
+    let received = within(move || {
+        let (mut server, _) = listener.accept().expect("accept must wait, not WouldBlock");
+        bounded(&server);
+        let mut client = client.join().unwrap();
+        client.write_all(b"hi").unwrap();
+        let mut buf = [0; 2];
+        server.read_exact(&mut buf).unwrap();
+        buf
+    });
+    assert_eq!(&received, b"hi");
 }
 
 #[test]

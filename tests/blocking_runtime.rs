@@ -74,7 +74,7 @@ fn block_on_runs_on_the_calling_thread_and_returns_its_value() {
 #[test]
 fn spawn_works_inside_and_outside_block_on() {
     let outside = blocking::spawn(|| 1);
-    let inside = Runtime::new().block_on(|| blocking::spawn(|| 2).join().unwrap());
+    let inside = within(|| Runtime::new().block_on(|| blocking::spawn(|| 2).join().unwrap()));
     assert_eq!(within(move || outside.join().unwrap()) + inside, 3);
 }
 

@@ -58,10 +58,13 @@ fn a_program_prints_like_the_code_it_stands_for() {
     assert!(printed.contains("sleep(2ms);"), "{printed}");
     assert!(printed.contains("let child0 = spawn(task {"), "{printed}");
     assert!(printed.contains("drain(child0);"), "{printed}");
-    let on_loop = duet::event_loop::Runtime::new()
-        .unwrap()
-        .block_on(program.run_event_loop());
-    assert_eq!(on_loop, program.expected());
+    let expected = program.expected();
+    let on_loop = within_deadline("event_loop", move || {
+        duet::event_loop::Runtime::new()
+            .unwrap()
+            .block_on(program.run_event_loop())
+    });
+    assert_eq!(on_loop, expected);
 }
 
 #[test]

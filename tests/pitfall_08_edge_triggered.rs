@@ -6,8 +6,10 @@
 //!
 //! - readiness must survive a partial read: the edge for data already
 //!   waiting has been delivered, and no new one will come for it;
-//! - readiness must be cleared when (and only when) a system call says
-//!   `WouldBlock`: then the task waits, and the next edge wakes it.
+//! - readiness must be cleared when a system call says `WouldBlock` (or
+//!   when a short read proves the kernel's buffer empty, see
+//!   `io_source.rs`), and not otherwise: then the task waits, and the
+//!   next edge wakes it.
 //!
 //! A third test checks the tokens that carry those edges: an event for a
 //! socket that is gone must never reach another socket's reader.
@@ -50,7 +52,8 @@ async fn accept_and_wait_idle(listener: &TcpListener) -> TcpStream {
 /// (a) 64 KiB wait in the socket; a reader with a 16-byte buffer must get
 /// all of it, though no new data (so no new edge) arrives meanwhile.
 #[test]
-fn a_partial_read_keeps_readiness_so_a_small_buffer_drains_everything_without_a_new_edge() {
+fn pitfall_08_a_partial_read_keeps_readiness_so_a_small_buffer_drains_everything_without_a_new_edge()
+ {
     // Why: the kernel already sent this data's edge: lose readiness now and it waits forever.
     const LEN: usize = 64 * 1024;
     within_for(THREAD_PATIENCE, || {
@@ -97,7 +100,7 @@ fn a_partial_read_keeps_readiness_so_a_small_buffer_drains_everything_without_a_
 /// (b) Once the socket is drained, a read waits (readiness was cleared on
 /// `WouldBlock`), and new data wakes it.
 #[test]
-fn readiness_is_cleared_only_on_would_block_so_a_drained_socket_waits_then_wakes() {
+fn pitfall_08_readiness_is_cleared_only_on_would_block_so_a_drained_socket_waits_then_wakes() {
     // Why: never clearing readiness is a busy loop; clearing it wrongly loses a wake.
     within_for(THREAD_PATIENCE, || {
         let rt = Runtime::new().unwrap();
@@ -143,7 +146,7 @@ fn readiness_is_cleared_only_on_would_block_so_a_drained_socket_waits_then_wakes
 /// arriving; a long-lived connection on the same loop keeps working, and
 /// each of its reads returns exactly its own data.
 #[test]
-fn events_for_dropped_sockets_never_reach_a_live_socket_reader() {
+fn pitfall_08_events_for_dropped_sockets_never_reach_a_live_socket_reader() {
     // Why: reused slots must never route a dead socket's event to a live socket's reader.
     const ROUNDS: u64 = 1_000;
     within_for(THREAD_PATIENCE, || {

@@ -17,11 +17,11 @@ use std::cell::{Cell, RefCell};
 use std::future::{Future, pending, poll_fn};
 use std::hint::black_box;
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, mpsc};
-use std::task::{Poll, Waker};
+use std::task::{Context, Poll, Wake, Waker};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -529,19 +529,23 @@ fn pitfall_07_a_self_waking_future_does_not_starve_timers() {
     );
 }
 
-/// #7, tasks: two busy tasks do not starve a third that has work to do
-/// (the run queue is FIFO, not a LIFO stack).
+/// #7, tasks: busy tasks do not starve a task that has work to do, nor
+/// each other: the run queue is FIFO, so every runnable task gets a turn
+/// per round. (A LIFO stack would run the last busy task to yield again
+/// and again: the worker would starve whichever side of it the busy
+/// tasks were spawned on, and the other busy task with it.)
 #[test]
 fn pitfall_07_busy_tasks_do_not_starve_other_tasks() {
-    let steps = within(|| {
+    let (steps, busy_turns) = within(|| {
         runtime().block_on(async {
-            for _ in 0..2 {
-                drop(spawn(async {
-                    loop {
-                        yield_now().await;
-                    }
-                }));
-            }
+            let turns: Vec<Rc<Cell<u32>>> = (0..2).map(|_| Rc::new(Cell::new(0))).collect();
+            let busy = |turns: Rc<Cell<u32>>| async move {
+                loop {
+                    turns.set(turns.get() + 1);
+                    yield_now().await;
+                }
+            };
+            drop(spawn(busy(turns[0].clone())));
             let worker = spawn(async {
                 let mut steps = 0;
                 for _ in 0..1000 {
@@ -550,10 +554,19 @@ fn pitfall_07_busy_tasks_do_not_starve_other_tasks() {
                 }
                 steps
             });
-            worker.await.unwrap()
+            drop(spawn(busy(turns[1].clone())));
+            let steps = worker.await.unwrap();
+            (steps, [turns[0].get(), turns[1].get()])
         })
     });
     assert_eq!(steps, 1000);
+    for turns in busy_turns {
+        // Round-robin gives each busy task one turn per worker step.
+        assert!(
+            (900..=1100).contains(&turns),
+            "a busy task got {turns} turns while the worker took 1000 steps"
+        );
+    }
 }
 
 /// #7, other threads: a wake from another thread reaches the loop even
@@ -585,10 +598,10 @@ fn pitfall_07_a_busy_task_does_not_starve_wakes_from_other_threads() {
 // ------------------------------------------------------------------ #8
 
 // #8 "Edge-triggered readiness mishandled: not draining until WouldBlock,
-// or clearing readiness that a newer event set." Not testable yet: the
-// reactor has no I/O sources. The issue that adds `event_loop::net` adds
-// `pitfall_08_...` here (a socket with more data than one read takes must
-// be drained, and an edge that arrives mid-read must not be lost).
+// or clearing readiness that a newer event set." Its tests need sockets and
+// a deadline per loop thread, so they have a file of their own:
+// `tests/pitfall_08_edge_triggered.rs` (`pitfall_08_...`); the stale-token
+// unit test is in `src/event_loop/reactor.rs`.
 
 // ------------------------------------------------------------------ #9
 
@@ -812,6 +825,82 @@ fn pitfall_09_a_poll_may_drop_handles_abort_and_wake_other_tasks() {
             assert!(victim.await.unwrap_err().is_cancelled());
         }));
     });
+}
+
+/// #9, channels and timers: a waker that reaches back into the channel or
+/// the timer table that is waking it does not deadlock. Both take what
+/// they must wake out from under their lock and wake after releasing it;
+/// waking under the lock would deadlock here, because a `parking_lot`
+/// mutex is not re-entrant.
+#[test]
+fn pitfall_09_a_waker_that_reenters_the_channel_or_timer_table_does_not_deadlock() {
+    // Channel: the receiver's waker sends on the same channel when woken.
+    struct SendOnWake(duet::event_loop::channel::Sender<u32>);
+    impl Wake for SendOnWake {
+        fn wake(self: Arc<Self>) {
+            self.0.try_send(2).expect("the channel is open");
+        }
+    }
+    let received = within(|| {
+        let (tx, rx) = duet::event_loop::channel::unbounded::<u32>();
+        let waker = Waker::from(Arc::new(SendOnWake(tx.clone())));
+        let mut recv = pin!(rx.recv());
+        let mut cx = Context::from_waker(&waker);
+        assert!(recv.as_mut().poll(&mut cx).is_pending());
+        tx.try_send(1).unwrap(); // wakes the receiver, whose waker sends 2
+        let Poll::Ready(first) = recv.as_mut().poll(&mut cx) else {
+            panic!("the receiver was woken, and a value is there");
+        };
+        (first, rx.try_recv())
+    });
+    assert_eq!(received, (Some(1), Some(2)));
+
+    // Timers: a sleep's waker, run when the loop fires expired timers,
+    // drops another sleep, which takes its entry out of the timer table.
+    thread_local! {
+        static ON_WAKE: RefCell<Option<Box<dyn FnOnce()>>> = RefCell::new(None);
+    }
+    struct RunOnWake;
+    impl Wake for RunOnWake {
+        fn wake(self: Arc<Self>) {
+            if let Some(f) = ON_WAKE.with(|f| f.borrow_mut().take()) {
+                f();
+            }
+        }
+    }
+    let dropped_by_the_waker = within(|| {
+        runtime().block_on(async {
+            let doomed = Rc::new(RefCell::new(Some(Box::pin(sleep(Duration::from_secs(60))))));
+            poll_fn(|cx| {
+                // One poll puts the long sleep in the timer table.
+                let mut doomed = doomed.borrow_mut();
+                assert!(doomed.as_mut().unwrap().as_mut().poll(cx).is_pending());
+                Poll::Ready(())
+            })
+            .await;
+            let mut short = Box::pin(sleep(Duration::from_millis(1)));
+            let run_on_wake = Waker::from(Arc::new(RunOnWake));
+            poll_fn(|cx| {
+                if short
+                    .as_mut()
+                    .poll(&mut Context::from_waker(&run_on_wake))
+                    .is_ready()
+                {
+                    return Poll::Ready(());
+                }
+                let (doomed, task) = (doomed.clone(), cx.waker().clone());
+                let on_wake = move || {
+                    drop(doomed.borrow_mut().take());
+                    task.wake();
+                };
+                ON_WAKE.with(|f| *f.borrow_mut() = Some(Box::new(on_wake)));
+                Poll::Pending
+            })
+            .await;
+            doomed.borrow().is_none()
+        })
+    });
+    assert!(dropped_by_the_waker);
 }
 
 // ------------------------------------------------------------------ #10

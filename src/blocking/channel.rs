@@ -9,8 +9,9 @@
 //! goes through `blocked_on` (in `mod.rs`), so the trace shows the waits
 //! that really happen.
 //!
-//! Read next: [`crate::event_loop::channel`], where a waiting `send` or
-//! `recv` parks a *waker* instead of a thread.
+//! Read next: [`crate::event_loop`]. The twin of this file is
+//! [`crate::event_loop::channel`], where a waiting `send` or `recv` parks
+//! a *waker* instead of a thread.
 
 use super::blocked_on;
 pub use crate::channel_error::{SendError, TrySendError};

@@ -10,8 +10,9 @@
 //! (megabytes of address space, some of it touched) and a kernel thread
 //! the scheduler must track. Ten tasks are free; ten thousand are not.
 //!
-//! Read next: [`crate::event_loop`], which runs the same programs on one
-//! thread by never letting a task sleep in the kernel.
+//! Read next: `net.rs`, then `channel.rs`; then [`crate::event_loop`],
+//! which runs the same programs on one thread by never letting a task
+//! sleep in the kernel.
 //!
 //! - [`net`]: `TcpListener` and `TcpStream`, thin wrappers over `std::net`.
 //! - [`channel`]: `bounded`, `unbounded` and `oneshot`, over crossbeam.

@@ -12,8 +12,9 @@
 //! event loop's async ones, so a program reads the same on both; the types
 //! also implement [`std::io::Read`] and [`std::io::Write`].
 //!
-//! Read next: [`crate::event_loop::net`], where the same calls return
-//! `Pending` instead of sleeping, and a reactor says when to try again.
+//! Read next: `channel.rs`. The twin of this file is
+//! [`crate::event_loop::net`], where the same calls return `Pending`
+//! instead of sleeping, and a reactor says when to try again.
 
 use super::blocked_on;
 use std::io::{self, Read, Write};

@@ -16,6 +16,8 @@
 //! turn. This is the same idea as tokio's "coop" budget (also 128).
 //!
 //! Outside a task poll (no executor on this thread) there is no budget.
+//!
+//! Read next: `reactor.rs`.
 
 use std::cell::Cell;
 use std::task::{Context, Poll};

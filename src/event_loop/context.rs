@@ -11,7 +11,7 @@
 //! names the mistake and the fix (PITFALLS.md #4: a nested `block_on`
 //! would stall the outer loop and everything on it).
 //!
-//! Read next: `executor.rs`.
+//! Read next: `join_handle.rs`.
 
 use super::executor::Core;
 use super::task::TaskKey;

@@ -31,8 +31,7 @@
 //! threads; and every poll runs with a fresh operation budget
 //! (`budget.rs`), so a task whose I/O is always ready still yields.
 //!
-//! Read next: `runtime.rs` (`block_on`, which drives this loop), then
-//! `join_handle.rs`.
+//! Read next: `runtime.rs` (`block_on`, which drives this loop).
 
 use super::budget::Budget;
 use super::join_handle::JoinHandle;

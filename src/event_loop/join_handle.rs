@@ -18,7 +18,7 @@
 //! an `Rc` cycle that would keep everything alive; and a handle that
 //! outlives its runtime simply reports `Err(is_cancelled)`.
 //!
-//! Read next: `reactor.rs`.
+//! Read next: `budget.rs`.
 
 use super::executor::Core;
 use super::task::{Stage, TaskKey};

@@ -16,7 +16,8 @@
 //! **Sockets** are registered once, for both directions, *edge-triggered*:
 //! the kernel reports a change from "not ready" to "ready", once. So the
 //! reactor remembers readiness per source and direction, and only the I/O
-//! code clears it, when a system call says `WouldBlock` (PITFALLS.md #8).
+//! code clears it, when a system call says `WouldBlock` or a short read or
+//! write proves the kernel's buffer empty or full (PITFALLS.md #8).
 //! The I/O side of that contract is in `io_source.rs`.
 //!
 //! Each source's token is its slab key (see `slab.rs`), generation and
@@ -116,27 +117,13 @@ impl Reactor {
             for event in events.iter() {
                 // The unparker's event means "look at the remote queue",
                 // which the executor does after every park anyway.
-                if event.token() == UNPARK {
-                    continue;
-                }
-                let Some(source) = sources.get_mut(Key::from_usize(event.token().0)) else {
-                    continue; // a stale token: that source is gone
-                };
-                // A closed or failed socket counts as ready both ways: the
-                // next system call reports EOF or the error.
-                // (mio reports a failed socket as closed as well, so the
-                // `|| failed` is a belt to those braces.)
-                let failed = event.is_error();
-                let read_closed = event.is_read_closed() || failed;
-                let write_closed = event.is_write_closed() || failed;
-                let readable = event.is_readable() || read_closed;
-                let writable = event.is_writable() || write_closed;
-                trace::emit(|| (None, EventKind::IoReady { readable, writable }));
-                if readable {
-                    source.mark_ready(Direction::Read, read_closed, &mut to_wake);
-                }
-                if writable {
-                    source.mark_ready(Direction::Write, write_closed, &mut to_wake);
+                if event.token() != UNPARK {
+                    deliver(
+                        &mut sources,
+                        event.token(),
+                        Readiness::of(event),
+                        &mut to_wake,
+                    );
                 }
             }
         }
@@ -212,6 +199,61 @@ impl Reactor {
     }
 }
 
+/// What one event says about its source, in both directions.
+#[derive(Clone, Copy, Debug, Default)]
+struct Readiness {
+    readable: bool,
+    writable: bool,
+    read_closed: bool,
+    write_closed: bool,
+}
+
+impl Readiness {
+    fn of(event: &mio::event::Event) -> Readiness {
+        // A closed or failed socket counts as ready both ways: the next
+        // system call reports EOF or the error. (mio reports a failed
+        // socket as closed as well, so the `|| failed` is a belt to those
+        // braces.)
+        let failed = event.is_error();
+        let read_closed = event.is_read_closed() || failed;
+        let write_closed = event.is_write_closed() || failed;
+        Readiness {
+            readable: event.is_readable() || read_closed,
+            writable: event.is_writable() || write_closed,
+            read_closed,
+            write_closed,
+        }
+    }
+}
+
+/// Marks the source that `token` names ready, and collects the wakers of
+/// the tasks waiting for it. A token whose generation is not the slot's
+/// current one names a source that is gone: its event is dropped, and the
+/// slot's new owner never hears of it.
+fn deliver(
+    sources: &mut Slab<SourceState>,
+    token: Token,
+    readiness: Readiness,
+    to_wake: &mut Vec<Waker>,
+) {
+    let Some(source) = sources.get_mut(Key::from_usize(token.0)) else {
+        return; // a stale token: that source is gone
+    };
+    let Readiness {
+        readable,
+        writable,
+        read_closed,
+        write_closed,
+    } = readiness;
+    trace::emit(|| (None, EventKind::IoReady { readable, writable }));
+    if readable {
+        source.mark_ready(Direction::Read, read_closed, to_wake);
+    }
+    if writable {
+        source.mark_ready(Direction::Write, write_closed, to_wake);
+    }
+}
+
 impl SourceState {
     fn mark_ready(&mut self, direction: Direction, closed: bool, to_wake: &mut Vec<Waker>) {
         self.ready[direction as usize] = true;
@@ -232,26 +274,66 @@ impl Unparker {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use futures_task::noop_waker;
+    use std::os::fd::AsRawFd;
+    use std::os::unix::net::UnixStream;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::task::Wake;
+
+    /// Counts its wakes.
+    struct Counter(AtomicUsize);
+
+    impl Wake for Counter {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
 
     #[test]
     fn an_event_for_a_dropped_source_does_not_wake_the_slots_next_owner() {
         let (reactor, _unparker) = Reactor::new().unwrap();
-        let (a, _) = std::os::unix::net::UnixStream::pair().unwrap();
-        let (b, _b_peer) = std::os::unix::net::UnixStream::pair().unwrap();
-        use std::os::fd::AsRawFd;
+        let (a, _a_peer) = UnixStream::pair().unwrap();
+        let (b, _b_peer) = UnixStream::pair().unwrap();
         let old = reactor.register(a.as_raw_fd()).unwrap();
         reactor.deregister(old, a.as_raw_fd());
         let new = reactor.register(b.as_raw_fd()).unwrap();
-        assert_ne!(old, new);
-        // The new source has used up its readiness and waits for an edge.
+        assert_ne!(old, new, "the reused slot has a new generation");
+        // The new source has used up its readiness, and a task waits on it.
         reactor.clear_ready(new, Direction::Read);
-        let waker = noop_waker();
+        let counter = Arc::new(Counter(AtomicUsize::new(0)));
+        let waker = Waker::from(counter.clone());
         let mut cx = Context::from_waker(&waker);
         assert!(!reactor.poll_ready(new, Direction::Read, &mut cx));
-        // An event carrying the old token changes nothing for the new one.
-        let mut sources = reactor.sources.borrow_mut();
-        assert!(sources.get_mut(Key::from_usize(old.to_usize())).is_none());
-        assert!(!sources.get(new).unwrap().ready[Direction::Read as usize]);
+
+        // The predecessor's event, still in flight when it was dropped.
+        let readable = Readiness {
+            readable: true,
+            ..Readiness::default()
+        };
+        let mut to_wake = Vec::new();
+        let old_token = Token(old.to_usize());
+        deliver(
+            &mut reactor.sources.borrow_mut(),
+            old_token,
+            readable,
+            &mut to_wake,
+        );
+        assert!(to_wake.is_empty(), "the old token woke the new owner");
+        assert!(
+            !reactor.poll_ready(new, Direction::Read, &mut cx),
+            "the old token made the new owner ready"
+        );
+
+        // The same event with the new owner's own token does reach it.
+        let new_token = Token(new.to_usize());
+        deliver(
+            &mut reactor.sources.borrow_mut(),
+            new_token,
+            readable,
+            &mut to_wake,
+        );
+        to_wake.drain(..).for_each(Waker::wake);
+        assert_eq!(counter.0.load(Ordering::SeqCst), 1);
+        assert!(reactor.poll_ready(new, Direction::Read, &mut cx));
     }
 }

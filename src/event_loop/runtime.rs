@@ -10,7 +10,7 @@
 //! tasks are still runnable or waiting; they stay with the `Runtime`, a
 //! later `block_on` continues them, and dropping the `Runtime` drops them.
 //!
-//! Read next: `join_handle.rs`.
+//! Read next: `context.rs`, how `spawn` finds the runtime.
 
 use super::context;
 use super::executor::{Core, poll_task};

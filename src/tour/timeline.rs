@@ -12,7 +12,8 @@
 //! The run is in this process, not a child: it measures nothing, and the
 //! clients (`load.rs`, plain std) record no events of their own.
 //!
-//! Read next: `src/trace/mod.rs`, where the events come from.
+//! Read next: the tests, starting with `tests/pitfalls.rs`: the bugs
+//! hand-written executors keep hitting, one test each.
 
 use super::load;
 use super::workloads::{RuntimeKind, network};

@@ -11,7 +11,7 @@
 //!   `DUET_TRACE=1 cargo run --example echo_event_loop` reads as a story.
 //!
 //! When neither is on, a trace point costs one relaxed atomic load and a
-//! branch that is never taken: see [`enabled`] in `recorder.rs`.
+//! branch that is never taken: see `enabled` in `recorder.rs`.
 //!
 //! Files: `recorder.rs` (the switch and the global event list), `event.rs`
 //! (what an event says, and how it prints), `svg.rs` (the timeline).

@@ -18,6 +18,8 @@
 //! next to a non-empty queue. Waking after unlocking keeps foreign code
 //! (a waker of another executor) from running under our lock
 //! (PITFALLS.md #9).
+//!
+//! Read next: `waiters.rs`, the line of waiting senders and receivers.
 
 use super::waiters::{Ticket, Waiters};
 use crate::channel_error::{SendError, TrySendError};

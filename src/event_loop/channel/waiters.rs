@@ -12,6 +12,8 @@
 //! it. So a dropped waiter calls [`Waiters::cancel`]: if its ticket is
 //! still on the list, it just leaves; if it is gone, it had been chosen,
 //! and the caller passes the wake-up on to the next waiter.
+//!
+//! Read next: `oneshot.rs`.
 
 use crate::trace::{self, EventKind, WaitOn};
 use std::collections::VecDeque;

@@ -5,9 +5,11 @@
 //! in the kernel's queue, so the listener is *still* readable. A server
 //! that logs the error and calls `accept` again at once spins at 100% CPU
 //! and starves everything else. So after such an error the next `accept`
-//! first sleeps [`RESOURCE_BACKOFF`] on the timer wheel (not the thread):
+//! first sleeps [`RESOURCE_BACKOFF`] on a timer (not the thread):
 //! the error still reaches the caller every time, but at a bounded rate,
 //! and the pending connection is accepted once descriptors free up.
+//!
+//! Read next: `stream.rs`.
 
 use super::stream::TcpStream;
 use crate::event_loop::io_source::IoSource;

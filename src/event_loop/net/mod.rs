@@ -19,7 +19,7 @@
 //! - `stream.rs`: `TcpStream`, and how an async `connect` completes.
 //! - `split.rs`: `ReadHalf`/`WriteHalf`, one task reading while another writes.
 //!
-//! Read next: `channel/mod.rs`.
+//! Read next: `listener.rs`, `stream.rs`, `split.rs`, then `../channel/mod.rs`.
 
 mod listener;
 mod split;

@@ -5,6 +5,8 @@
 //! per direction: a reader waiting for data and a writer waiting for
 //! buffer space are both remembered, and each is woken by its own edge.
 //! The socket closes when both halves are dropped.
+//!
+//! Read next: `../channel/mod.rs`.
 
 use super::stream::{TcpStream, read, read_exact, write, write_all};
 use std::io;

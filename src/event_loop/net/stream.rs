@@ -7,6 +7,8 @@
 //! `ConnectionRefused`; if there is none, `peer_addr` succeeding means we
 //! are connected, and `NotConnected` means the handshake is still going
 //! (a spurious wake), so we wait again.
+//!
+//! Read next: `split.rs`.
 
 use super::split::{ReadHalf, WriteHalf, split};
 use crate::event_loop::io_source::IoSource;
