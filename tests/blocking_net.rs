@@ -191,3 +191,12 @@ fn dropping_a_split_stream_closes_it_when_both_halves_go() {
     drop(wr);
     assert_eq!(server.read(&mut buf).unwrap(), 0);
 }
+
+#[test]
+fn nodelay_is_set_on_the_socket() {
+    let (client, _server) = pair();
+    for on in [true, false, true] {
+        client.set_nodelay(on).unwrap();
+        assert_eq!(client.nodelay().unwrap(), on);
+    }
+}

@@ -890,6 +890,13 @@ fn oneshot_send_fails_with_the_value_once_the_receiver_is_gone() {
 }
 
 #[test]
+fn oneshot_ends_print_what_they_are_and_whether_the_receiver_waits() {
+    let (tx, rx) = channel::oneshot::<u8>();
+    assert_eq!(format!("{tx:?}"), "oneshot::Sender");
+    assert_eq!(format!("{rx:?}"), "oneshot::Receiver { waiting: false }");
+}
+
+#[test]
 fn a_waiting_oneshot_receiver_wakes_the_waker_of_its_latest_poll() {
     // The same rule for the oneshot: a JoinHandle-like receiver awaited from a new task must still wake.
     let (tx, mut rx) = channel::oneshot();

@@ -488,6 +488,98 @@ fn connect_to_a_closed_port_is_refused_promptly() {
     });
 }
 
+/// A connect whose handshake has not finished waits for it instead of
+/// failing with `NotConnected`. On loopback the handshake is usually over
+/// before the first poll, so the test slows it down: it fills the
+/// listener's accept queue (std listens with a backlog of 128), the kernel
+/// drops the connect's SYN, and the client sends it again about a second
+/// later, by when the test has made room by accepting one connection.
+#[test]
+fn a_connect_still_handshaking_waits_for_the_handshake_to_finish() {
+    within_for(THREAD_PATIENCE, || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut queued = Vec::new();
+        loop {
+            match std::net::TcpStream::connect_timeout(&addr, Duration::from_millis(500)) {
+                Ok(stream) => queued.push(stream),
+                Err(error) if error.kind() == ErrorKind::TimedOut => break,
+                Err(error) => panic!("filling the accept queue: {error}"),
+            }
+            assert!(queued.len() <= 5000, "the accept queue never filled");
+        }
+        let rt = Runtime::new().unwrap();
+        rt.block_on(async {
+            let connect = spawn(TcpStream::connect(addr));
+            sleep(Duration::from_millis(200)).await;
+            assert!(
+                !connect.is_finished(),
+                "the connect ended during its handshake: {:?}",
+                connect.await
+            );
+            drop(listener.accept().unwrap()); // room for one more
+            let stream = bounded_as("the handshake", connect).await.unwrap().unwrap();
+            assert_eq!(stream.peer_addr().unwrap(), addr);
+        });
+    });
+}
+
+/// `set_nodelay` reaches the socket, both ways.
+#[test]
+fn nodelay_is_set_on_the_socket() {
+    within(|| {
+        Runtime::new().unwrap().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let (client, _server) = event_loop_pair(&listener).await;
+            for on in [true, false, true] {
+                client.set_nodelay(on).unwrap();
+                assert_eq!(client.nodelay().unwrap(), on);
+            }
+        });
+    });
+}
+
+/// A read half's `read_exact` fills the buffer from what the peer sent,
+/// and says `UnexpectedEof` when the peer closes first.
+#[test]
+fn a_read_half_reads_exactly_what_was_sent() {
+    within(|| {
+        Runtime::new().unwrap().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let (mut client, server) = event_loop_pair(&listener).await;
+            let (mut rd, _wr) = server.into_split().unwrap();
+            bounded(client.write_all(b"exactly this")).await.unwrap();
+            let mut buf = [0; 12];
+            bounded(rd.read_exact(&mut buf)).await.unwrap();
+            assert_eq!(&buf, b"exactly this");
+            client.shutdown(Shutdown::Write).unwrap();
+            let error = bounded(rd.read_exact(&mut buf)).await.unwrap_err();
+            assert_eq!(error.kind(), ErrorKind::UnexpectedEof);
+        });
+    });
+}
+
+/// A listener's `Debug` names its address, a stream's both ends.
+#[test]
+fn listeners_and_streams_print_their_addresses() {
+    within(|| {
+        Runtime::new().unwrap().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            assert_eq!(
+                format!("{listener:?}"),
+                format!("TcpListener {{ local_addr: Some({addr}) }}")
+            );
+            let (client, _server) = event_loop_pair(&listener).await;
+            let here = client.local_addr().unwrap();
+            assert_eq!(
+                format!("{client:?}"),
+                format!("TcpStream {{ local_addr: Some({here}), peer_addr: Some({addr}) }}")
+            );
+        });
+    });
+}
+
 /// A client that sends half a message and disappears gives the server
 /// `UnexpectedEof` from `read_exact`, or the data then EOF from `read`
 /// (a reset is also acceptable) — never a read that waits forever.

@@ -131,6 +131,11 @@ impl TcpStream {
         self.inner.set_nodelay(nodelay)
     }
 
+    /// Whether Nagle's algorithm is off (see [`TcpStream::set_nodelay`]).
+    pub fn nodelay(&self) -> io::Result<bool> {
+        self.inner.nodelay()
+    }
+
     /// Makes reads give up with [`io::ErrorKind::WouldBlock`] or
     /// [`io::ErrorKind::TimedOut`] after `timeout` (`None`: wait forever).
     ///

@@ -143,6 +143,10 @@ impl<T> Chan<T> {
             return; // never waited, or already done: nothing to tidy
         }
         let mut state = self.state.lock();
+        // Pass the wake-up on only if it was ours and the slot is still
+        // free. (Mutation testing: `&&` → `||` wakes the next sender in
+        // other cases too; it finds the channel full and waits again: a
+        // wasted poll, not a wrong result.)
         let pass_on = state.senders_waiting.cancel(ticket) && !state.is_full();
         let next = if pass_on {
             state.senders_waiting.choose_one()
@@ -159,6 +163,7 @@ impl<T> Chan<T> {
             return;
         }
         let mut state = self.state.lock();
+        // As in `cancel_send` (and so is its `&&` → `||` mutant).
         let pass_on = state.receivers_waiting.cancel(ticket) && !state.queue.is_empty();
         let next = if pass_on {
             state.receivers_waiting.choose_one()

@@ -93,6 +93,8 @@ impl<T> Future for Receiver<T> {
         if !slot.sender_alive {
             return Poll::Ready(None);
         }
+        // Keeping an equal waker saves a clone, no more. (Mutation testing:
+        // `will_wake` → `false` clones every time; slower, not wrong.)
         match &mut slot.waker {
             Some(stored) if stored.will_wake(cx.waker()) => {}
             stored => *stored = Some(cx.waker().clone()),

@@ -97,3 +97,23 @@ impl std::fmt::Debug for TcpListener {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::is_resource_exhaustion;
+    use std::io;
+
+    #[test]
+    fn only_running_out_of_something_counts_as_resource_exhaustion() {
+        for errno in [12, 23, 24, 105] {
+            let error = io::Error::from_raw_os_error(errno);
+            assert!(is_resource_exhaustion(&error), "{error}");
+        }
+        // ECONNABORTED: the client left before we accepted; the next
+        // accept should go ahead at once, with no back-off.
+        let aborted = io::Error::from_raw_os_error(103);
+        assert!(!is_resource_exhaustion(&aborted), "{aborted}");
+        let made_up = io::Error::other("not from the kernel");
+        assert!(!is_resource_exhaustion(&made_up));
+    }
+}
