@@ -9,16 +9,22 @@
 //! `Pending`, and every other task, every timer, waits behind it. (We
 //! measured a 10 ms sleep taking 5.7 s behind such a reader.)
 //!
-//! So each poll gets a budget of [`OPERATIONS_PER_POLL`] operations. Every
-//! I/O call, channel send/recv and sleep spends one. When none is left,
-//! the operation does nothing, wakes its own task and returns `Pending`:
-//! the task goes to the back of the run queue and everyone else gets a
-//! turn. This is the same idea as tokio's "coop" budget (also 128).
+//! So each poll gets a budget of [`OPERATIONS_PER_POLL`] operations. Each
+//! socket read or write (`io_source.rs`), each `send` or `recv` on an mpsc
+//! channel and each poll of a `Sleep` spends one. (A oneshot, a
+//! `JoinHandle` or a `yield_now` can be ready at most once, so they need
+//! no budget, and a `timeout` checks its deadline without one, see
+//! `timeout.rs`.) When none is left,
+//! the operation does nothing, asks for its task to be woken after the
+//! loop's next look at the reactor (it is *deferred*, see `executor.rs`)
+//! and returns `Pending`: every other runnable task, and every socket,
+//! timer and remote wake that is ready by then, gets a turn first. This is the same idea as tokio's "coop" budget (also 128).
 //!
 //! Outside a task poll (no executor on this thread) there is no budget.
 //!
 //! Read next: `reactor.rs`.
 
+use super::context;
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
@@ -52,13 +58,13 @@ impl Drop for Budget {
 }
 
 /// Spends one unit, or, if the budget is gone, schedules the task to run
-/// again and says `Pending`. Call it first, before the operation does
+/// again after the loop has looked at the reactor, and says `Pending`. Call it first, before the operation does
 /// anything, so that a refused operation has no effect.
 pub(crate) fn poll_spend(cx: &mut Context<'_>) -> Poll<()> {
     match LEFT.try_with(Cell::get).ok().flatten() {
         None => Poll::Ready(()),
         Some(0) => {
-            cx.waker().wake_by_ref();
+            context::defer(cx.waker());
             Poll::Pending
         }
         Some(left) => {

@@ -13,15 +13,17 @@
 //!
 //! Read next: `join_handle.rs`.
 
-use super::executor::Core;
+use super::executor::Executor;
 use super::task::TaskKey;
-use super::waker::Shared;
+use super::waker::RemoteQueue;
+use crate::trace::{self, EventKind, WaitOn};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::Waker;
 
 thread_local! {
-    static CURRENT: RefCell<Option<Rc<Core>>> = const { RefCell::new(None) };
+    static CURRENT: RefCell<Option<Rc<Executor>>> = const { RefCell::new(None) };
 }
 
 const NESTED_BLOCK_ON: &str = "duet::event_loop::Runtime::block_on was called inside another \
@@ -29,13 +31,13 @@ block_on on this thread. The inner call would block the loop thread, so no other
 run until it returned. Use `.await` on the future instead, or give the inner runtime its own \
 thread (std::thread::spawn).";
 
-/// Marks this thread as running `core` until the guard drops.
-pub(crate) fn enter(core: &Rc<Core>) -> EnterGuard {
+/// Marks this thread as running `executor` until the guard drops.
+pub(crate) fn enter(executor: &Rc<Executor>) -> EnterGuard {
     CURRENT.with_borrow_mut(|current| {
         if current.is_some() {
             panic!("{NESTED_BLOCK_ON}");
         }
-        *current = Some(core.clone());
+        *current = Some(executor.clone());
     });
     EnterGuard { _private: () }
 }
@@ -47,13 +49,13 @@ pub(crate) struct EnterGuard {
 
 impl Drop for EnterGuard {
     fn drop(&mut self) {
-        let core = CURRENT.with_borrow_mut(Option::take);
-        drop(core); // outside the borrow: nothing may reach CURRENT meanwhile
+        let executor = CURRENT.with_borrow_mut(Option::take);
+        drop(executor); // outside the borrow: nothing may reach CURRENT meanwhile
     }
 }
 
 /// The runtime running on this thread, if any.
-pub(crate) fn current() -> Option<Rc<Core>> {
+pub(crate) fn current() -> Option<Rc<Executor>> {
     // `try_with`: during thread teardown the thread-local may already be
     // gone; then there is simply no current runtime.
     CURRENT
@@ -63,7 +65,7 @@ pub(crate) fn current() -> Option<Rc<Core>> {
 }
 
 /// The runtime running on this thread, or a panic that says how to fix it.
-pub(crate) fn expect_current(what: &str) -> Rc<Core> {
+pub(crate) fn expect_current(what: &str) -> Rc<Executor> {
     current().unwrap_or_else(|| {
         panic!(
             "{what} was called outside a duet::event_loop runtime: no event loop is running \
@@ -73,17 +75,36 @@ pub(crate) fn expect_current(what: &str) -> Rc<Core> {
     })
 }
 
-/// Pushes `key` on the local run queue if `shared`'s runtime is the one
+/// Pushes `key` on the local run queue if `remote`'s runtime is the one
 /// running on this thread. Returns false otherwise (another thread, or no
 /// runtime running here right now).
-pub(crate) fn push_local(shared: &Arc<Shared>, key: TaskKey) -> bool {
+pub(crate) fn push_local(remote: &Arc<RemoteQueue>, key: TaskKey) -> bool {
     CURRENT
         .try_with(|current| match &*current.borrow() {
-            Some(core) if core.is_shared(shared) => {
-                core.schedule_local(key);
+            Some(executor) if executor.owns(remote) => {
+                executor.schedule_local(key);
                 true
             }
             _ => false,
         })
         .unwrap_or(false)
+}
+
+/// Wakes `waker` only after the loop running on this thread has next
+/// looked at its reactor (see "deferred" in `executor.rs`); with no
+/// runtime running here, wakes it now.
+pub(crate) fn defer(waker: &Waker) {
+    trace::emit(|| (trace::current_task(), EventKind::Wait { on: WaitOn::Turn }));
+    let deferred = CURRENT
+        .try_with(|current| match &*current.borrow() {
+            Some(executor) => {
+                executor.defer(waker);
+                true
+            }
+            None => false,
+        })
+        .unwrap_or(false);
+    if !deferred {
+        waker.wake_by_ref();
+    }
 }

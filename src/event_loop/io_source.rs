@@ -38,7 +38,7 @@
 
 use super::budget;
 use super::context;
-use super::executor::Core;
+use super::executor::Executor;
 use super::reactor::Direction;
 use super::slab::Key;
 use crate::trace::{self, EventKind, WaitOn};
@@ -55,7 +55,7 @@ pub(crate) struct IoSource<S: AsRawFd> {
 }
 
 struct Registration {
-    core: Weak<Core>,
+    executor: Weak<Executor>,
     key: Key,
 }
 
@@ -116,11 +116,11 @@ impl<S: AsRawFd> IoSource<S> {
     ) -> Poll<io::Result<R>> {
         // Fairness inside the task: see `budget.rs`.
         ready!(budget::poll_spend(cx));
-        let (core, key) = match self.registered_core() {
+        let (executor, key) = match self.registered_executor() {
             Ok(found) => found,
             Err(error) => return Poll::Ready(Err(error)),
         };
-        let reactor = core.reactor();
+        let reactor = executor.reactor();
         loop {
             if !reactor.poll_ready(key, direction, cx) {
                 trace::emit(|| {
@@ -151,35 +151,36 @@ impl<S: AsRawFd> IoSource<S> {
         }
     }
 
-    fn registered_core(&self) -> io::Result<(Rc<Core>, Key)> {
+    fn registered_executor(&self) -> io::Result<(Rc<Executor>, Key)> {
         let registration = match self.registration.get() {
             Some(registration) => registration,
             None => {
-                let core = context::expect_current("duet::event_loop::net (doing I/O)");
-                let key = core.reactor().register(self.inner.as_raw_fd())?;
+                let executor = context::expect_current("duet::event_loop::net (doing I/O)");
+                let key = executor.reactor().register(self.inner.as_raw_fd())?;
                 let registration = Registration {
-                    core: Rc::downgrade(&core),
+                    executor: Rc::downgrade(&executor),
                     key,
                 };
                 self.registration.get_or_init(|| registration)
             }
         };
-        let core = registration.core.upgrade().ok_or_else(|| {
+        let executor = registration.executor.upgrade().ok_or_else(|| {
             io::Error::other(
                 "duet: the runtime this socket was registered with has been dropped; \
                  a socket belongs to the runtime that first used it",
             )
         })?;
-        Ok((core, registration.key))
+        Ok((executor, registration.key))
     }
 }
 
 impl<S: AsRawFd> Drop for IoSource<S> {
     fn drop(&mut self) {
         if let Some(registration) = self.registration.take()
-            && let Some(core) = registration.core.upgrade()
+            && let Some(executor) = registration.executor.upgrade()
         {
-            core.reactor()
+            executor
+                .reactor()
                 .deregister(registration.key, self.inner.as_raw_fd());
         }
         // `inner` is dropped after this, closing the socket.

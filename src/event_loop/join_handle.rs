@@ -20,8 +20,9 @@
 //!
 //! Read next: `budget.rs`.
 
-use super::executor::Core;
+use super::executor::Executor;
 use super::task::{Stage, TaskKey};
+use super::task_turn::drop_catching_panic;
 use crate::JoinError;
 use crate::task_id::TaskId;
 use crate::trace::{self, EventKind, WaitOn};
@@ -35,7 +36,7 @@ use std::task::{Context, Poll};
 
 /// A handle to a spawned task: await it for the task's output.
 pub struct JoinHandle<T> {
-    core: Weak<Core>,
+    executor: Weak<Executor>,
     key: TaskKey,
     id: TaskId,
     /// Set once the output has been handed out.
@@ -46,9 +47,9 @@ pub struct JoinHandle<T> {
 }
 
 impl<T> JoinHandle<T> {
-    pub(crate) fn new(core: Weak<Core>, key: TaskKey, id: TaskId) -> JoinHandle<T> {
+    pub(crate) fn new(executor: Weak<Executor>, key: TaskKey, id: TaskId) -> JoinHandle<T> {
         JoinHandle {
-            core,
+            executor,
             key,
             id,
             claimed: false,
@@ -65,14 +66,14 @@ impl<T> JoinHandle<T> {
     /// (at its next `.await` if the task aborts itself) and awaiting this
     /// handle gives `Err(is_cancelled)`. Does nothing if it has finished.
     pub fn abort(&self) {
-        let Some(core) = self.core.upgrade() else {
+        let Some(executor) = self.executor.upgrade() else {
             return; // the runtime is gone, and the task with it
         };
         let waker = {
-            let mut tasks = core.tasks().borrow_mut();
+            let mut tasks = executor.tasks().borrow_mut();
             match tasks.get_mut(self.key) {
                 // A finished task has nothing to abort. (Waking it anyway
-                // would only queue a poll that `run_task` skips.)
+                // would only queue a poll that `poll_spawned_task` skips.)
                 Some(task) if !matches!(task.stage, Stage::Finished(_)) => {
                     task.abort_requested = true;
                     task.waker.clone()
@@ -89,10 +90,10 @@ impl<T> JoinHandle<T> {
         if self.claimed {
             return true;
         }
-        let Some(core) = self.core.upgrade() else {
+        let Some(executor) = self.executor.upgrade() else {
             return true;
         };
-        let tasks = core.tasks().borrow();
+        let tasks = executor.tasks().borrow();
         match tasks.get(self.key) {
             Some(task) => matches!(task.stage, Stage::Finished(_)),
             None => true,
@@ -108,11 +109,11 @@ impl<T: 'static> Future for JoinHandle<T> {
             !self.claimed,
             "a JoinHandle was polled after it returned Ready; await it only once"
         );
-        let Some(core) = self.core.upgrade() else {
+        let Some(executor) = self.executor.upgrade() else {
             self.claimed = true;
             return Poll::Ready(Err(JoinError::cancelled()));
         };
-        let mut tasks = core.tasks().borrow_mut();
+        let mut tasks = executor.tasks().borrow_mut();
         let Some(task) = tasks.get_mut(self.key) else {
             // The runtime shut down and took the task with it.
             self.claimed = true;
@@ -159,17 +160,20 @@ impl<T> Drop for JoinHandle<T> {
         if self.claimed {
             return;
         }
-        let Some(core) = self.core.upgrade() else {
+        let Some(executor) = self.executor.upgrade() else {
             return;
         };
-        let mut tasks = core.tasks().borrow_mut();
+        let mut tasks = executor.tasks().borrow_mut();
         let Some(task) = tasks.get_mut(self.key) else {
             return;
         };
         if matches!(task.stage, Stage::Finished(_)) {
             let task = tasks.remove(self.key);
             drop(tasks);
-            drop(task); // the output's own Drop runs outside the borrow
+            // The output's own Drop runs outside the borrow, and a panic
+            // in it stays here, as it does when a detached task's output
+            // is dropped by the loop (`task_turn.rs`, `finish`).
+            drop_catching_panic(task);
         } else {
             task.has_handle = false;
             let join_waker = task.join_waker.take();

@@ -40,6 +40,7 @@ mod runtime;
 mod slab;
 mod spawn_blocking;
 mod task;
+mod task_turn;
 mod timeout;
 mod timer;
 mod waker;

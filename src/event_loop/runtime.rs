@@ -1,10 +1,12 @@
 //! `Runtime`, `block_on` and `spawn`: the user's side of the executor.
 //!
 //! `block_on` makes the calling thread the loop thread until its future
-//! completes. Its future is not a spawned task (it lives on the caller's
-//! stack and may borrow from it), but it is scheduled like one: it has its
-//! own waker and key, and takes its turn on the run queue. So a busy task
-//! cannot starve it, and it cannot starve the tasks.
+//! completes: it marks the thread as running this runtime (`context.rs`)
+//! and runs the loop, `Executor::run_until` in `executor.rs`. Its future
+//! is not a spawned task (it lives on the caller's stack and may borrow
+//! from it), but it is scheduled like one: it has its own waker and key,
+//! and takes its turn on the run queue. So a busy task cannot starve it,
+//! and it cannot starve the tasks.
 //!
 //! `block_on` returns as soon as its own future is done, even if other
 //! tasks are still runnable or waiting; they stay with the `Runtime`, a
@@ -13,16 +15,14 @@
 //! Read next: `context.rs`, how `spawn` finds the runtime.
 
 use super::context;
-use super::executor::{Core, poll_task};
+use super::executor::Executor;
 use super::join_handle::JoinHandle;
 use crate::task_id::spawn_site;
-use futures_task::waker_ref;
 use std::future::Future;
 use std::io;
 use std::panic::Location;
 use std::pin::pin;
 use std::rc::Rc;
-use std::task::{Context, Poll};
 
 /// A single-threaded event loop. Create one per thread that runs async
 /// code; several may exist at once, on one thread or on many.
@@ -30,7 +30,7 @@ use std::task::{Context, Poll};
 /// It is `!Send`: its tasks may hold `Rc`s and other `!Send` values, so the
 /// runtime must stay on the thread that made it.
 pub struct Runtime {
-    core: Rc<Core>,
+    executor: Rc<Executor>,
 }
 
 impl Runtime {
@@ -38,7 +38,9 @@ impl Runtime {
     /// `epoll` instance. Fails only if the OS refuses the epoll/eventfd
     /// descriptors (for example when out of file descriptors).
     pub fn new() -> io::Result<Runtime> {
-        Ok(Runtime { core: Core::new()? })
+        Ok(Runtime {
+            executor: Executor::new()?,
+        })
     }
 
     /// Runs `future`, and every spawned task, on this thread until
@@ -50,43 +52,24 @@ impl Runtime {
     /// plain function call would). A panicking *spawned* task does not
     /// reach here: its `JoinHandle` reports it.
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
-        let _entered = context::enter(&self.core);
-        let mut future = pin!(future);
-        let main_waker = self.core.main_waker();
-        let waker = waker_ref(&main_waker);
-        let mut cx = Context::from_waker(&waker);
-        loop {
-            let Some(key) = self.core.next_runnable() else {
-                self.core.park();
-                continue;
-            };
-            if key != main_waker.key {
-                self.core.run_task(key);
-                continue;
-            }
-            main_waker.clear_queued();
-            // A panic here is the caller's own and passes straight through.
-            let poll = poll_task(main_waker.id, || Ok(future.as_mut().poll(&mut cx)));
-            if let Ok(Poll::Ready(output)) = poll {
-                return output;
-            }
-        }
+        let _entered = context::enter(&self.executor);
+        self.executor.run_until(pin!(future))
     }
 }
 
 impl Drop for Runtime {
     /// Drops every task's future and every unclaimed output; never waits.
     fn drop(&mut self) {
-        self.core.shutdown();
+        self.executor.shutdown();
     }
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("tasks", &self.core.tasks().borrow().len())
-            .field("timers", &self.core.timers().lock().len())
-            .field("io_sources", &self.core.reactor().source_count())
+            .field("tasks", &self.executor.tasks().borrow().len())
+            .field("timers", &self.executor.timers().lock().len())
+            .field("io_sources", &self.executor.reactor().source_count())
             .finish()
     }
 }

@@ -1,10 +1,17 @@
 //! `timeout`: race a future against a [`Sleep`].
 //!
-//! The combinator is tiny: poll the inner future; if it is not ready, poll
-//! the sleep; whichever finishes first decides the output. The inner
+//! The combinator is tiny: poll the inner future; if it is not ready, check
+//! the deadline; whichever finishes first decides the output. The inner
 //! future is polled first, so one that is ready exactly at the deadline
 //! still counts as in time. Both leave their wakers with the same task,
 //! so whichever fires first gets the task polled again.
+//!
+//! One rule makes it a promise: the deadline check spends no operation
+//! budget (`budget.rs`). A timeout is what you reach for when you do not
+//! trust the inner future, and an inner future that spends the whole
+//! budget on every poll (a loop over an always-ready channel, say) would
+//! otherwise leave nothing for the check, and the timeout would never
+//! fire.
 //!
 //! One detail teaches something about pinning: to poll a `!Unpin` future
 //! that is a field of our struct we would need "pin projection", which is
@@ -58,7 +65,9 @@ impl<F: Future> Future for Timeout<F> {
         if let Poll::Ready(output) = self.future.as_mut().poll(cx) {
             return Poll::Ready(Ok(output));
         }
-        match Pin::new(&mut self.sleep).poll(cx) {
+        // The deadline check spends no budget: the inner future may have
+        // spent all of it, and a timeout must fire all the same.
+        match self.sleep.poll_deadline(cx) {
             Poll::Ready(()) => Poll::Ready(Err(Elapsed { _private: () })),
             Poll::Pending => Poll::Pending,
         }

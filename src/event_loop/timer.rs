@@ -26,7 +26,10 @@
 //!   either (it would just park again);
 //! - the latest waker wins: a `Sleep` polled by a new task (or with a new
 //!   waker) replaces the stored waker unless `will_wake` says it is the
-//!   same (PITFALLS.md #2).
+//!   same (docs/PITFALLS.md #2);
+//! - the latest runtime wins too: a `Sleep` polled by a task of another
+//!   runtime moves its entry into that runtime's table, since that is the
+//!   loop that will park waiting for it.
 //!
 //! The table sits behind a mutex so that `Sleep` is `Send` and can be
 //! dropped on any thread; the loop is its only busy user.
@@ -163,12 +166,11 @@ impl Sleep {
     }
 }
 
-impl Future for Sleep {
-    type Output = ();
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        // A loop of already-expired sleeps must still let others run.
-        ready!(budget::poll_spend(cx));
+impl Sleep {
+    /// The deadline check and the timer registration, without the budget:
+    /// `Timeout` calls this directly, so a deadline is looked at on every
+    /// poll however much of the budget the inner future has spent.
+    pub(crate) fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
         let now = Instant::now();
         if now >= self.deadline {
             self.deregister();
@@ -183,23 +185,38 @@ impl Future for Sleep {
                 },
             )
         });
-        if let Some(registration) = &self.registration
-            && registration
-                .timers
-                .lock()
-                .update_waker(registration.key, cx.waker())
-        {
-            return Poll::Pending;
+        let executor = context::expect_current("duet::event_loop::sleep (polling a Sleep)");
+        if let Some(registration) = &self.registration {
+            // Still in the same runtime's table, and not fired: just make
+            // sure the latest waker is the one stored.
+            if Arc::ptr_eq(&registration.timers, executor.timers())
+                && registration
+                    .timers
+                    .lock()
+                    .update_waker(registration.key, cx.waker())
+            {
+                return Poll::Pending;
+            }
+            // Fired already (yet the clock says we are early: it cannot,
+            // with a monotonic clock, but we would rather register again
+            // than trust that), or polled now by another runtime, whose
+            // timers are the ones that run while this one is awaited.
+            self.deregister();
         }
-        // Not registered yet; or our entry fired, yet the clock says we
-        // are early (it cannot, with a monotonic clock, but we would
-        // rather register again than trust that).
-        let timers = context::expect_current("duet::event_loop::sleep (polling a Sleep)")
-            .timers()
-            .clone();
+        let timers = executor.timers().clone();
         let key = timers.lock().insert(self.deadline, cx.waker().clone());
         self.registration = Some(Registration { timers, key });
         Poll::Pending
+    }
+}
+
+impl Future for Sleep {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        // A loop of already-expired sleeps must still let others run.
+        ready!(budget::poll_spend(cx));
+        self.poll_deadline(cx)
     }
 }
 

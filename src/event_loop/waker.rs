@@ -3,7 +3,7 @@
 //! A `Waker` is a handle anyone may hold and call, from any thread. Ours is
 //! an `Arc<TaskWaker>`, made with `futures_task::ArcWake` (no `unsafe`, no
 //! hand-built vtable). It carries the task's [`TaskKey`] and a handle to
-//! the runtime's [`Shared`] part, never the future itself: the future may
+//! the runtime's [`RemoteQueue`], never the future itself: the future may
 //! be `!Send`, and it stays in the loop's task table.
 //!
 //! Waking does one thing: put the key on a run queue. It never polls the
@@ -30,21 +30,22 @@ use futures_task::ArcWake;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-/// The part of one runtime that every thread can reach.
-pub(crate) struct Shared {
-    remote_sender: Sender<TaskKey>,
-    remote_receiver: Receiver<TaskKey>,
+/// The run queue that other threads push to: the one part of a runtime
+/// that every thread can reach.
+pub(crate) struct RemoteQueue {
+    sender: Sender<TaskKey>,
+    receiver: Receiver<TaskKey>,
     unparker: Unparker,
     /// Set when the runtime is dropped: later wakes are no-ops.
     closed: AtomicBool,
 }
 
-impl Shared {
-    pub(crate) fn new(unparker: Unparker) -> Shared {
-        let (remote_sender, remote_receiver) = crossbeam_channel::unbounded();
-        Shared {
-            remote_sender,
-            remote_receiver,
+impl RemoteQueue {
+    pub(crate) fn new(unparker: Unparker) -> RemoteQueue {
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        RemoteQueue {
+            sender,
+            receiver,
             unparker,
             closed: AtomicBool::new(false),
         }
@@ -77,14 +78,14 @@ impl Shared {
         });
         // A send on an unbounded channel only fails when the receiver is
         // gone, and we own the receiver: it cannot fail.
-        let _ = self.remote_sender.send(key);
+        let _ = self.sender.send(key);
         // The loop may be asleep in the kernel: knock.
         self.unparker.unpark();
     }
 
     /// The keys that other threads woke since the last call.
-    pub(crate) fn take_remote_wakes(&self) -> crossbeam_channel::TryIter<'_, TaskKey> {
-        self.remote_receiver.try_iter()
+    pub(crate) fn take_wakes(&self) -> crossbeam_channel::TryIter<'_, TaskKey> {
+        self.receiver.try_iter()
     }
 
     /// After this, a wake from another thread is dropped instead of queued
@@ -105,7 +106,7 @@ pub(crate) struct TaskWaker {
     /// true does nothing, so a task woken a thousand times before it runs
     /// is queued, and polled, once (PITFALLS.md #6).
     queued: AtomicBool,
-    shared: Arc<Shared>,
+    remote: Arc<RemoteQueue>,
 }
 
 impl TaskWaker {
@@ -114,14 +115,14 @@ impl TaskWaker {
     pub(crate) fn new(
         key: TaskKey,
         id: TaskId,
-        shared: Arc<Shared>,
+        remote: Arc<RemoteQueue>,
         queued: bool,
     ) -> Arc<TaskWaker> {
         Arc::new(TaskWaker {
             key,
             id,
             queued: AtomicBool::new(queued),
-            shared,
+            remote,
         })
     }
 
@@ -143,6 +144,6 @@ impl ArcWake for TaskWaker {
         if arc_self.queued.swap(true, Ordering::AcqRel) {
             return; // Already on a queue: coalesce.
         }
-        arc_self.shared.schedule(arc_self.key, arc_self.id);
+        arc_self.remote.schedule(arc_self.key, arc_self.id);
     }
 }

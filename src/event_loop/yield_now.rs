@@ -1,22 +1,29 @@
 //! `yield_now`: the smallest useful future, and the shape of them all.
 //!
-//! The first poll wakes its own task and returns `Pending`; the second
-//! returns `Ready`. Waking *before* returning `Pending` is the rule every
-//! future must keep: whoever returns `Pending` must have arranged a wake,
-//! or the task sleeps forever (PITFALLS.md #1).
+//! The first poll arranges its own wake and returns `Pending`; the second
+//! returns `Ready`. Arranging a wake *before* returning `Pending` is the
+//! rule every future must keep: whoever returns `Pending` must have left
+//! its waker with something that will call it, or the task sleeps forever
+//! (docs/PITFALLS.md #1).
 //!
-//! The wake puts the task at the *back* of the run queue, so every other
-//! runnable task runs before it does again; and the executor looks at I/O
-//! and timers every few dozen polls however busy the queue is, so a task
-//! that yields in a loop cannot starve them (PITFALLS.md #7).
+//! What a yield promises: before the task runs again, every task that was
+//! on the run queue runs once, and so does every task woken meanwhile by a
+//! ready socket, a due timer or another thread. That is because a yield
+//! does not wake its task directly: it hands the waker to the loop, which
+//! wakes it only after its next look at the reactor (a *deferred* wake,
+//! see `executor.rs`). So a task that yields in a loop cannot starve
+//! sockets, timers or other tasks (docs/PITFALLS.md #7).
 //!
 //! Read next: `io_source.rs`, where sockets meet the reactor.
 
+use super::context;
 use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-/// Lets every other runnable task run once before this one continues.
+/// Lets every other runnable task run once, and the loop look at its
+/// sockets, timers and wakes from other threads, before this one
+/// continues.
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
@@ -36,7 +43,7 @@ impl Future for YieldNow {
             return Poll::Ready(());
         }
         self.yielded = true;
-        cx.waker().wake_by_ref();
+        context::defer(cx.waker());
         Poll::Pending
     }
 }

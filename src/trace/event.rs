@@ -106,6 +106,10 @@ pub enum WaitOn {
     Channel,
     /// Another task to finish (awaiting its `JoinHandle`).
     Task(TaskId),
+    /// Its next turn: the task yielded (`yield_now`, or its operation
+    /// budget ran out) and runs again once the loop has looked at its
+    /// sockets, timers and other threads.
+    Turn,
 }
 
 impl fmt::Display for WaitOn {
@@ -116,6 +120,7 @@ impl fmt::Display for WaitOn {
             WaitOn::Timer { remaining } => write!(f, "timer in {}", Millis(*remaining)),
             WaitOn::Channel => f.write_str("channel"),
             WaitOn::Task(id) => write!(f, "{id} to finish"),
+            WaitOn::Turn => f.write_str("its next turn (yielded)"),
         }
     }
 }
