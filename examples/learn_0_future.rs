@@ -20,11 +20,12 @@
 //! `Waker` is; and the smallest `block_on` that runs one future.
 //!
 //! What it lacks: it runs *one* future. Many tasks need an executor, and
-//! the stages build one: next read `learn_1_busy_loop.rs`. The real
-//! versions of these futures are `src/event_loop/yield_now.rs` and
+//! the stages build one. The real versions of these futures are `src/event_loop/yield_now.rs` and
 //! `src/event_loop/timer.rs`.
 //!
 //! Run: `cargo run --example learn_0_future`
+//!
+//! Read next: `learn_1_busy_loop.rs`.
 
 use std::future::Future;
 use std::pin::Pin;

@@ -16,6 +16,8 @@
 //! is `src/event_loop/executor.rs`.
 //!
 //! Run: `cargo run --example learn_1_busy_loop`
+//!
+//! Read next: `learn_2_wakers.rs`.
 
 #[path = "common/cpu_time.rs"]
 mod cpu_time;

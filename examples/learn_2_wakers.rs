@@ -21,6 +21,8 @@
 //! `src/event_loop/timer.rs`.
 //!
 //! Run: `cargo run --example learn_2_wakers`
+//!
+//! Read next: `learn_3_epoll.rs`.
 
 #[path = "common/cpu_time.rs"]
 mod cpu_time;

@@ -24,6 +24,10 @@
 //! `src/event_loop/io_source.rs`, driven by `src/event_loop/executor.rs`.
 //!
 //! Run: `cargo run --example learn_3_epoll`
+//!
+//! The rest of duet is these three ideas (poll in a loop, poll only what
+//! was woken, park in `epoll_wait`) made correct. Read next: DESIGN.md,
+//! "From the stages to duet", then the README's reading order.
 
 #[path = "common/cpu_time.rs"]
 mod cpu_time;
