@@ -6,10 +6,11 @@
 //! (`Waker::noop()`), and nothing needs them: every task is asked anyway.
 //!
 //! It works: three tasks sleep at once on one thread, and each finishes on
-//! time. Its flaw, printed at the end: it polls millions of times and
-//! keeps a whole core busy while every task is only *waiting*. It also
-//! hides bugs: a future that returns `Pending` without arranging a wake
-//! (pitfall 1 in docs/PITFALLS.md) works here and hangs anywhere else.
+//! time. Its flaw, printed at the end: it polls the tasks hundreds of
+//! thousands of times, and keeps a core busy while every task is only
+//! *waiting*. It also hides bugs: a future that returns `Pending` without
+//! arranging a wake (pitfall 1 in docs/PITFALLS.md) works here and hangs
+//! anywhere else.
 //!
 //! The fix, in `learn_2_wakers.rs`: poll a task only when its waker says
 //! so, and sleep when nobody has. In duet, the loop that does this right

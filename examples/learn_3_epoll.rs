@@ -17,10 +17,11 @@
 //!
 //! Its flaws, which the rest of duet fixes (docs/PITFALLS.md): a wake from
 //! another thread lands in the queue but does not end `epoll_wait`
-//! (pitfall 3: duet registers a `mio::Waker`); one waker per token, the
-//! last one wins (pitfall 2); duplicate queue entries (6); no fairness
-//! (7); a panic in a task ends the loop (10); tokens are reused without a
-//! generation (8). duet's versions: `src/event_loop/reactor.rs` and
+//! (pitfall 3: duet registers a `mio::Waker`); one waker per token, so a
+//! second task waiting on the same socket is forgotten; duplicate queue
+//! entries (6); no fairness (7); a panic in a task ends the loop (10);
+//! tokens carry no generation, so a token reused for a new socket could
+//! receive the old one's events (8). duet's versions: `src/event_loop/reactor.rs` and
 //! `src/event_loop/io_source.rs`, driven by `src/event_loop/executor.rs`.
 //!
 //! Run: `cargo run --example learn_3_epoll`
