@@ -1,7 +1,8 @@
 //! The catalogue: one test (or a few) for each of the ten classic executor
-//! bugs in `PITFALLS.md`, named `pitfall_NN_...`. Each doc comment quotes
-//! the pitfall in one line and says how duet avoids it; the test shows
-//! that it does.
+//! bugs in `docs/PITFALLS.md`, named `pitfall_NN_...`. Each doc comment
+//! states the pitfall in one line and says how duet avoids it; the test
+//! shows that it does. The short one to read first for each pitfall is
+//! listed in `docs/TESTING.md`.
 //!
 //! No test may hang. Every test body runs on a watchdog'd std thread
 //! (`within`) whose result we take with `recv_timeout`, so even a bug that
