@@ -458,41 +458,13 @@ fn every_task_is_polled_on_the_block_on_thread() {
 // ----------------------------------------------------------------- wakes
 
 /// Wakes coalesce: a task woken a thousand times before it runs is queued
-/// and polled once, so wakes cost no memory and no wasted polls.
+/// and polled once, so wakes cost no memory and no wasted polls. (The
+/// body is shared with `pitfall_06_a_million_wakes_queue_a_task_once`.)
 #[test]
 fn a_thousand_wakes_during_one_poll_mean_exactly_one_more_poll() {
     within(|| {
         let rt = runtime();
-        rt.block_on(bounded(async {
-            let polls = Rc::new(Cell::new(0));
-            let release = Rc::new(Cell::new(false));
-            let stored: Rc<RefCell<Option<Waker>>> = Rc::default();
-            let (p, r, s) = (polls.clone(), release.clone(), stored.clone());
-            let handle = spawn(poll_fn(move |cx| {
-                p.set(p.get() + 1);
-                if p.get() == 1 {
-                    for _ in 0..1000 {
-                        cx.waker().wake_by_ref();
-                    }
-                }
-                // Stay pending (without waking) until released, so that any
-                // duplicate queue entries would show up as extra polls.
-                *s.borrow_mut() = Some(cx.waker().clone());
-                if r.get() {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            }));
-            for _ in 0..10 {
-                yield_now().await;
-            }
-            assert_eq!(polls.get(), 2, "1000 wakes, exactly one more poll");
-            release.set(true);
-            stored.borrow_mut().take().unwrap().wake();
-            handle.await.unwrap();
-            assert_eq!(polls.get(), 3);
-        }));
+        rt.block_on(bounded(wakes_during_one_poll_mean_one_more_poll(1000)));
     });
 }
 

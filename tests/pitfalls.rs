@@ -1,7 +1,8 @@
 //! The catalogue: one test (or a few) for each of the ten classic executor
-//! bugs in `PITFALLS.md`, named `pitfall_NN_...`. Each doc comment quotes
-//! the pitfall in one line and says how duet avoids it; the test shows
-//! that it does.
+//! bugs in `docs/PITFALLS.md`, named `pitfall_NN_...`. Each doc comment
+//! states the pitfall in one line and says how duet avoids it; the test
+//! shows that it does. The short one to read first for each pitfall is
+//! listed in `docs/TESTING.md`.
 //!
 //! No test may hang. Every test body runs on a watchdog'd std thread
 //! (`within`) whose result we take with `recv_timeout`, so even a bug that
@@ -284,6 +285,34 @@ fn pitfall_04_a_task_that_steals_park_tokens_cannot_swallow_a_wake() {
 
 // ------------------------------------------------------------------ #5
 
+/// #5, the short version: a task that kept its waker and then finished is
+/// never polled again, however often that waker is woken afterwards. (The
+/// long version below covers unclaimed outputs, other threads and a new
+/// task in the old slot.)
+#[test]
+fn pitfall_05_a_wake_after_ready_is_skipped() {
+    within(|| {
+        let rt = runtime();
+        rt.block_on(bounded(async {
+            let polls = Rc::new(Cell::new(0));
+            let kept: Rc<RefCell<Option<Waker>>> = Rc::default();
+            let (p, k) = (polls.clone(), kept.clone());
+            let task = spawn(poll_fn(move |cx| {
+                p.set(p.get() + 1);
+                *k.borrow_mut() = Some(cx.waker().clone());
+                Poll::Ready(())
+            }));
+            task.await.unwrap();
+            let waker = kept.borrow_mut().take().expect("polled once");
+            for _ in 0..10 {
+                waker.wake_by_ref();
+                yield_now().await;
+            }
+            assert_eq!(polls.get(), 1, "a late wake polled a finished task");
+        }));
+    });
+}
+
 /// #5 "Polling a future after it returned `Ready`, triggered by a spurious
 /// or late wake." duet drops a task's future the moment it is Ready, and a
 /// wake only names a task by a generation-checked key: a late wake of a
@@ -411,32 +440,7 @@ fn pitfall_06_a_million_wakes_queue_a_task_once() {
         let rt = runtime();
         rt.block_on(bounded(async {
             // From the loop thread, during the task's own poll.
-            let polls = Rc::new(Cell::new(0));
-            let release = Rc::new(Cell::new(false));
-            let stored: Rc<RefCell<Option<Waker>>> = Rc::default();
-            let (p, r, s) = (polls.clone(), release.clone(), stored.clone());
-            let local = spawn(poll_fn(move |cx| {
-                p.set(p.get() + 1);
-                if p.get() == 1 {
-                    for _ in 0..WAKES {
-                        cx.waker().wake_by_ref();
-                    }
-                }
-                *s.borrow_mut() = Some(cx.waker().clone());
-                if r.get() {
-                    Poll::Ready(())
-                } else {
-                    Poll::Pending
-                }
-            }));
-            for _ in 0..20 {
-                yield_now().await;
-            }
-            assert_eq!(polls.get(), 2, "a million wakes, one extra poll");
-            release.set(true);
-            stored.borrow_mut().take().unwrap().wake();
-            local.await.unwrap();
-            assert_eq!(polls.get(), 3);
+            wakes_during_one_poll_mean_one_more_poll(WAKES).await;
 
             // From another thread, while the loop is busy (blocked here on
             // purpose, so the task cannot be polled in between).

@@ -10,8 +10,8 @@
 //!   from its first line (`listening on 127.0.0.1:PORT`, with a deadline)
 //!   and makes connections whose reads and writes time out.
 //!
-//! Used by `tests/examples_network.rs`, `tests/examples_chat.rs` and
-//! `tests/trace_output.rs`
+//! Used by `tests/examples_network.rs`, `tests/examples_chat.rs`,
+//! `tests/trace_output.rs` and `tests/learning_path.rs`
 //! (`mod support;`, then `use support::examples::*;`).
 //!
 //! Read next: `tests/examples_network.rs`.

@@ -16,10 +16,12 @@
 // Each test binary compiles this module and uses a different part of it.
 #![allow(dead_code)]
 
-use duet::event_loop::{Runtime, timeout};
+use duet::event_loop::{Runtime, spawn, timeout, yield_now};
 use std::any::Any;
+use std::cell::{Cell, RefCell};
 use std::future::{Future, poll_fn};
 use std::panic::resume_unwind;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -177,6 +179,46 @@ pub fn wait_for_flag(
         }
         Poll::Pending
     })
+}
+
+/// Pitfall 6, on the loop thread: spawns a task whose first poll wakes
+/// itself `wakes` times, gives the loop 20 turns, and checks that all
+/// those wakes made exactly one more poll (a task is on the run queue at
+/// most once); then releases the task and awaits it. The task stays
+/// pending without waking until released, so a duplicate queue entry
+/// would show as an extra poll. Shared by `tests/pitfalls.rs` (a million
+/// wakes) and `tests/event_loop_executor.rs` (a thousand).
+pub async fn wakes_during_one_poll_mean_one_more_poll(wakes: usize) {
+    let polls = Rc::new(Cell::new(0));
+    let release = Rc::new(Cell::new(false));
+    let stored: Rc<RefCell<Option<Waker>>> = Rc::default();
+    let (p, r, s) = (polls.clone(), release.clone(), stored.clone());
+    let handle = spawn(poll_fn(move |cx| {
+        p.set(p.get() + 1);
+        if p.get() == 1 {
+            for _ in 0..wakes {
+                cx.waker().wake_by_ref();
+            }
+        }
+        *s.borrow_mut() = Some(cx.waker().clone());
+        if r.get() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    }));
+    for _ in 0..20 {
+        yield_now().await;
+    }
+    assert_eq!(
+        polls.get(),
+        2,
+        "{wakes} wakes during one poll, exactly one more poll"
+    );
+    release.set(true);
+    stored.borrow_mut().take().unwrap().wake();
+    handle.await.unwrap();
+    assert_eq!(polls.get(), 3);
 }
 
 /// A value that runs `f` when dropped.
