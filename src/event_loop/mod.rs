@@ -35,6 +35,7 @@ mod executor;
 mod io_source;
 mod join_handle;
 pub mod net;
+mod precise_wakeup;
 mod reactor;
 mod runtime;
 mod slab;

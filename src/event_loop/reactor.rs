@@ -5,6 +5,8 @@
 //! becoming ready, or a wake from another thread. One system call waits
 //! for all three: `mio::Poll::poll` (epoll on Linux), with the time to the
 //! earliest deadline as its timeout. Parking the loop *is* polling mio.
+//! (The timeout counts whole milliseconds; `precise_wakeup.rs` shows how
+//! a `timerfd` ends the park on the deadline's microsecond instead.)
 //!
 //! **Wakes from other threads** arrive as an event too: a [`mio::Waker`]
 //! (an eventfd) is registered with the poll, and [`Unparker`] writes to
@@ -27,6 +29,7 @@
 //!
 //! Read next: `timer.rs`; the I/O side of readiness is in `io_source.rs`.
 
+use super::precise_wakeup::PreciseWakeup;
 use super::slab::{Key, Slab};
 use crate::trace::{self, EventKind};
 use mio::unix::SourceFd;
@@ -40,6 +43,10 @@ use std::time::Duration;
 /// The token of the cross-thread waker. Slab keys never pack to this
 /// value (its index half is the slab's reserved index).
 const UNPARK: Token = Token(usize::MAX);
+
+/// The token of the precise wake-up timer (`precise_wakeup.rs`): the
+/// reserved index too, with another generation.
+const PRECISE_WAKEUP: Token = Token(usize::MAX - (1 << 32));
 
 /// One direction of a source: reading or writing.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -75,6 +82,8 @@ pub(crate) struct Reactor {
     sources: RefCell<Slab<SourceState>>,
     /// Reused between parks, so dispatching events does not allocate.
     to_wake: RefCell<Vec<Waker>>,
+    /// Ends a park with a deadline to the microsecond, not the millisecond.
+    precise_wakeup: PreciseWakeup,
 }
 
 /// Wakes a parked loop from any thread.
@@ -87,11 +96,18 @@ impl Reactor {
     pub(crate) fn new() -> io::Result<(Reactor, Unparker)> {
         let poll = Poll::new()?;
         let waker = mio::Waker::new(poll.registry(), UNPARK)?;
+        let precise_wakeup = PreciseWakeup::new()?;
+        poll.registry().register(
+            &mut SourceFd(&precise_wakeup.raw_fd()),
+            PRECISE_WAKEUP,
+            Interest::READABLE,
+        )?;
         let reactor = Reactor {
             poll: RefCell::new(poll),
             events: RefCell::new(Events::with_capacity(1024)),
             sources: RefCell::default(),
             to_wake: RefCell::default(),
+            precise_wakeup,
         };
         Ok((reactor, Unparker { waker }))
     }
@@ -100,6 +116,13 @@ impl Reactor {
     /// (`None`: no timeout; `Some(ZERO)`: just look, never sleep), then
     /// wakes every task waiting for a direction that became ready.
     pub(crate) fn park(&self, timeout: Option<Duration>) {
+        // `epoll_wait` counts whole milliseconds: for a deadline between
+        // two of them, let the timerfd end the park on time.
+        if let Some(timeout) = timeout
+            && timeout.subsec_nanos() % 1_000_000 != 0
+        {
+            self.precise_wakeup.arm(timeout);
+        }
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -117,7 +140,9 @@ impl Reactor {
             for event in events.iter() {
                 // The unparker's event means "look at the remote queue",
                 // which the executor does after every park anyway.
-                if event.token() != UNPARK {
+                if event.token() == PRECISE_WAKEUP {
+                    self.precise_wakeup.reset();
+                } else if event.token() != UNPARK {
                     deliver(
                         &mut sources,
                         event.token(),
