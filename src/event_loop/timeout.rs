@@ -35,6 +35,13 @@ impl fmt::Display for Elapsed {
 
 impl std::error::Error for Elapsed {}
 
+impl Elapsed {
+    /// Also made by the blocking channel's `recv_timeout`.
+    pub(crate) fn new() -> Elapsed {
+        Elapsed { _private: () }
+    }
+}
+
 /// A future that gives `future`'s output, or `Err(Elapsed)` if `duration`
 /// passes first. The deadline is counted from this call.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
