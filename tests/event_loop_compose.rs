@@ -264,3 +264,82 @@ fn a_child_woken_from_another_thread_wakes_the_join() {
         })
     });
 }
+
+#[test]
+fn send_on_a_full_channel_cancelled_by_select_drops_its_value() {
+    within(|| {
+        runtime().block_on(async {
+            let log = DropLog::default();
+            let (tx, rx) = channel::bounded::<Guard>(1);
+            tx.try_send(log.guard()).unwrap();
+            let out = bounded(select(
+                tx.send(log.guard()),
+                sleep(Duration::from_millis(2)),
+            ))
+            .await;
+            assert!(matches!(out, Either::Right(())));
+            // The second value went down with the cancelled send...
+            assert_eq!((log.created(), log.dropped()), (2, 1));
+            // ...and only the first is in the channel.
+            assert!(rx.try_recv().is_some());
+            assert!(rx.try_recv().is_none());
+        })
+    });
+}
+
+#[test]
+fn a_read_cancelled_by_select_loses_nothing() {
+    use duet::event_loop::net::{TcpListener, TcpStream};
+    within(|| {
+        runtime().block_on(async {
+            let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+            let addr = listener.local_addr().unwrap();
+            let (client, accepted) =
+                bounded(join(TcpStream::connect(addr), listener.accept())).await;
+            let (mut client, mut server) = (client.unwrap(), accepted.unwrap().0);
+            let mut buf = [0u8; 16];
+            let out = bounded(select(
+                server.read(&mut buf),
+                sleep(Duration::from_millis(2)),
+            ))
+            .await;
+            assert!(matches!(out, Either::Right(())));
+            client.write_all(b"hello").await.unwrap();
+            let n = bounded(server.read(&mut buf)).await.unwrap();
+            assert_eq!(&buf[..n], b"hello");
+        })
+    });
+}
+
+/// What `docs/CANCELLATION.md` relies on to say "await it by `&mut`".
+#[test]
+fn the_futures_a_select_loop_reuses_are_unpin() {
+    fn unpin<T: Unpin>() {}
+    unpin::<duet::event_loop::Sleep>();
+    unpin::<duet::event_loop::JoinHandle<String>>();
+    unpin::<oneshot::Receiver<String>>();
+    unpin::<duet::event_loop::Select<std::future::Pending<()>, std::future::Pending<()>>>();
+}
+
+#[test]
+fn a_select_loop_can_keep_one_timer_by_mut() {
+    within(|| {
+        runtime().block_on(async {
+            let (tx, rx) = channel::unbounded::<u8>();
+            let mut tick = sleep(Duration::from_millis(20));
+            for n in 0..3 {
+                tx.try_send(n).unwrap();
+                // The message wins; the timer is only borrowed, so it keeps
+                // its deadline for the next round.
+                assert_eq!(
+                    bounded(select(rx.recv(), &mut tick)).await,
+                    Either::Left(Some(n))
+                );
+            }
+            assert_eq!(
+                bounded(select(rx.recv(), &mut tick)).await,
+                Either::Right(())
+            );
+        })
+    });
+}

@@ -8,7 +8,9 @@
 //! behind (a timer entry, a place in a channel's line, a socket
 //! registration), and the wait it was in is over. With tracing on, that
 //! drop is an `EventKind::Cancelled` event in the polling task's lane,
-//! when the loser had started waiting (been polled at least once).
+//! when the loser had started waiting (been polled at least once). A side
+//! may be a borrow (`select(rx.recv(), &mut tick)`): then only the borrow
+//! is dropped, and the future itself lives on to be polled again.
 //!
 //! What a cancelled future loses depends on the future, and is why
 //! "cancel safety" matters: a `recv` dropped while waiting loses nothing,

@@ -44,6 +44,9 @@ impl Elapsed {
 
 /// A future that gives `future`'s output, or `Err(Elapsed)` if `duration`
 /// passes first. The deadline is counted from this call.
+///
+/// Cancel safe exactly when `future` is: dropping a `Timeout` (or its
+/// deadline passing) drops `future` where it stands.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future: Box::pin(future),
