@@ -343,3 +343,90 @@ fn a_select_loop_can_keep_one_timer_by_mut() {
         })
     });
 }
+
+/// The worked example of `docs/COMPOSING.md`, word for word (less its
+/// `use` lines): a `join` that polls both children, with the
+/// task's own waker, on every wake.
+mod naive {
+    use std::future::Future;
+    use std::pin::Pin;
+    use std::task::{Context, Poll};
+
+    /// Where one child is: still running, or finished with its output.
+    enum Slot<F: Future> {
+        Running(Pin<Box<F>>),
+        Done(F::Output),
+        Taken,
+    }
+
+    pub struct NaiveJoin<A: Future, B: Future> {
+        a: Slot<A>,
+        b: Slot<B>,
+    }
+
+    pub fn naive_join<A: Future, B: Future>(a: A, b: B) -> NaiveJoin<A, B> {
+        NaiveJoin {
+            a: Slot::Running(Box::pin(a)),
+            b: Slot::Running(Box::pin(b)),
+        }
+    }
+
+    impl<A: Future, B: Future> Unpin for NaiveJoin<A, B> {}
+
+    impl<A: Future, B: Future> Future for NaiveJoin<A, B> {
+        type Output = (A::Output, B::Output);
+
+        fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+            let this = self.get_mut();
+            // Poll every child that is not done yet, with *our* waker: whichever
+            // of them wakes, our task is polled again, and we poll them again.
+            if let Slot::Running(a) = &mut this.a
+                && let Poll::Ready(out) = a.as_mut().poll(cx)
+            {
+                this.a = Slot::Done(out);
+            }
+            if let Slot::Running(b) = &mut this.b
+                && let Poll::Ready(out) = b.as_mut().poll(cx)
+            {
+                this.b = Slot::Done(out);
+            }
+            // Ready only when both are.
+            match (&mut this.a, &mut this.b) {
+                (Slot::Done(_), Slot::Done(_)) => {
+                    let Slot::Done(a) = std::mem::replace(&mut this.a, Slot::Taken) else {
+                        unreachable!()
+                    };
+                    let Slot::Done(b) = std::mem::replace(&mut this.b, Slot::Taken) else {
+                        unreachable!()
+                    };
+                    Poll::Ready((a, b))
+                }
+                _ => Poll::Pending,
+            }
+        }
+    }
+}
+
+#[test]
+fn a_naive_join_polls_both_children_on_every_wake() {
+    within(|| {
+        runtime().block_on(async {
+            let log = DropLog::default();
+            let (tx_a, rx_a) = channel::unbounded::<u8>();
+            let (tx_b, rx_b) = channel::unbounded::<u8>();
+            let (a, a_polls) = counted(async move { rx_a.recv().await }, &log);
+            let (b, b_polls) = counted(async move { rx_b.recv().await }, &log);
+            let feeder = spawn(async move {
+                tx_a.send(1).await.unwrap();
+                yield_now().await;
+                tx_b.send(2).await.unwrap();
+            });
+            let out = bounded(naive::naive_join(a, b)).await;
+            assert_eq!(out, (Some(1), Some(2)));
+            // The same run as `join_polls_only_the_child_that_was_woken`:
+            // here `b` is polled once more, when only `a` was woken.
+            assert_eq!((a_polls.get(), b_polls.get()), (2, 3));
+            bounded(feeder).await.unwrap();
+        })
+    });
+}
