@@ -3,8 +3,8 @@
 //! the timer is dropped every time, having registered itself whenever it
 //! was polled first. It measures the combinator's own cost plus a
 //! cancelled timer, per iteration, against tokio's `select!` on the same
-//! shape (which also starts from a random side, so both poll the timer
-//! first about half the time).
+//! shape. Both pick the side to poll first at random, so both poll the
+//! timer first, and register and then cancel it, about half the time.
 
 use super::table::Table;
 use std::time::{Duration, Instant};

@@ -19,10 +19,15 @@
 //!
 //! Fairness. If both children are woken, one must be polled first, and if
 //! both are ready, that one wins. Always polling `a` first would let an
-//! always-ready `a` (a full channel) starve `b` forever in a loop of
-//! `select`s. So the side polled first alternates: a thread-local switch
-//! flips at every poll of any `select` on this thread. In a loop whose
-//! two sides are both always ready, the wins alternate left, right, left.
+//! always-ready `a` (a busy channel) starve `b` forever in a loop of
+//! `select`s. So when both are woken, a coin decides: a small
+//! pseudo-random generator per thread (xorshift, fixed seed, so a run is
+//! repeatable), as tokio's `select!` does. Why not simply alternate, with
+//! a switch that flips at every `select` poll? Because selects nest: in
+//! `select(a, select(b, c))` two selects are polled per turn, the switch
+//! flips twice, and the outer one starts on the same side every turn
+//! (the test `a_three_way_select_made_of_two_is_fair_too` saw `c` win 0
+//! times in 900). A coin has no period for a pattern to fall into step with.
 //!
 //! As in `join.rs`, the children are boxed to avoid `unsafe` pin
 //! projection; here no output is stored, so `Select` is `Unpin` as is.
@@ -59,8 +64,8 @@ pub enum Either<L, R> {
 
 /// Waits for the first of `a` and `b` to finish and gives its output; the
 /// other future is dropped (cancelled) before this returns. If both are
-/// ready in the same poll, the side polled first wins, and that side
-/// alternates (see the module notes on fairness).
+/// ready in the same poll, the side polled first wins, and a coin toss
+/// picks that side (see the module notes on fairness).
 ///
 /// ```
 /// use duet::event_loop::{Either, Runtime, channel, select, sleep};
@@ -102,8 +107,20 @@ pub struct Select<A, B> {
 }
 
 thread_local! {
-    /// Which side the next `select` poll on this thread tries first.
-    static LEFT_FIRST: Cell<bool> = const { Cell::new(true) };
+    /// The coin's state: xorshift64 (Marsaglia), seeded with a constant.
+    static COIN: Cell<u64> = const { Cell::new(0x9E37_79B9_7F4A_7C15) };
+}
+
+/// Heads or tails, from this thread's generator.
+fn toss() -> bool {
+    COIN.with(|coin| {
+        let mut x = coin.get();
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        coin.set(x);
+        x >> 63 == 1 // the top bit: xorshift's low bits are its weakest
+    })
 }
 
 impl<A: Future, B: Future> Future for Select<A, B> {
@@ -118,7 +135,8 @@ impl<A: Future, B: Future> Future for Select<A, B> {
         this.wakers.take_woken(&mut this.woken);
         let woken = [this.woken.contains(&0), this.woken.contains(&1)];
         this.woken.clear();
-        let left_first = LEFT_FIRST.with(|turn| turn.replace(!turn.get()));
+        // The coin only matters, and is only tossed, when both are woken.
+        let left_first = !woken[1] || (woken[0] && toss());
         for side in if left_first { [0, 1] } else { [1, 0] } {
             if !woken[side] {
                 continue;
