@@ -77,7 +77,7 @@ fn main() -> std::io::Result<()> {
         // socket makes the server read EOF and close, and then the reader
         // thread's `read` returns 0.
         drop(inbox);
-        server_writer.shutdown()?;
+        let _ = server_writer.shutdown(); // (fails only if the server is gone already)
         let _ = producer.join();
         let _ = server_thread.join();
         let _ = reader.join();
