@@ -25,9 +25,9 @@
 //! repeatable), as tokio's `select!` does. Why not simply alternate, with
 //! a switch that flips at every `select` poll? Because selects nest: in
 //! `select(a, select(b, c))` two selects are polled per turn, the switch
-//! flips twice, and the outer one starts on the same side every turn
-//! (the test `a_three_way_select_made_of_two_is_fair_too` saw `c` win 0
-//! times in 900). A coin has no period for a pattern to fall into step with.
+//! flips twice, and the outer one starts on the same side every turn, so
+//! one of `b` and `c` may never win. A coin has no period for a pattern of
+//! selects to fall into step with.
 //!
 //! As in `join.rs`, the children are boxed to avoid `unsafe` pin
 //! projection; here no output is stored, so `Select` is `Unpin` as is.
