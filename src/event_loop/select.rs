@@ -119,7 +119,7 @@ fn toss() -> bool {
         x ^= x >> 7;
         x ^= x << 17;
         coin.set(x);
-        x >> 63 == 1 // the top bit: xorshift's low bits are its weakest
+        x >> 63 == 1
     })
 }
 
