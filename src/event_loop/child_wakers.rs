@@ -26,6 +26,11 @@
 //! different one (it may be moved to another task), so a child's wake
 //! always reaches the task that polls the combinator now.
 //!
+//! The price is paid once per combinator, in allocations: the shared part
+//! (an `Arc`, with its list and its flags) and one small `Arc` per child,
+//! on top of the box each child is pinned in. A combinator that passed its
+//! own waker down would need none of these, and would pay in polls instead.
+//!
 //! Read next: `join.rs`.
 
 use parking_lot::Mutex;
