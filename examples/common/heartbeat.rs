@@ -36,6 +36,10 @@ pub enum Event {
     Tick,
 }
 
+const USAGE: &str = "usage: [--stop-by server|producer|tick] (default: server)\n\
+    A heartbeat client waits at once for a line from a server, a message from a\n\
+    producer and a tick; the source named stops it (the others never do).";
+
 /// How the run goes: who stops it, and how often each source speaks.
 pub struct Plan {
     pub stop_by: Source,
@@ -55,8 +59,12 @@ impl Plan {
             [] | ["--stop-by", "server"] => Source::Server,
             ["--stop-by", "producer"] => Source::Producer,
             ["--stop-by", "tick"] => Source::Tick,
+            ["--help"] | ["-h"] => {
+                println!("{USAGE}");
+                std::process::exit(0);
+            }
             _ => {
-                eprintln!("usage: [--stop-by server|producer|tick]");
+                eprintln!("{USAGE}");
                 std::process::exit(2);
             }
         };
