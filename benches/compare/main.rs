@@ -14,6 +14,7 @@
 
 mod echo;
 mod idle;
+mod select;
 mod table;
 mod workloads;
 
@@ -40,6 +41,9 @@ fn main() {
     );
     let mut table = Table::new();
     workloads::run(&mut table, repeats, &wanted);
+    if wanted("select") {
+        select::run(&mut table, repeats);
+    }
     if wanted("tcp_echo") {
         echo::run(&mut table, quick);
     }

@@ -15,7 +15,9 @@
 
 use super::blocked_on;
 pub use crate::channel_error::{SendError, TrySendError};
+pub use crate::event_loop::Elapsed;
 use crossbeam_channel as cb;
+use std::time::Duration;
 
 /// A channel with no limit: `send` never waits (memory is the limit).
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
@@ -146,6 +148,41 @@ impl<T> Receiver<T> {
             Ok(value) => Some(value),
             Err(cb::TryRecvError::Disconnected) => None,
             Err(cb::TryRecvError::Empty) => blocked_on("recv", || self.inner.recv()).ok(),
+        }
+    }
+
+    /// Takes the next value, waiting at most `timeout` for one: the
+    /// blocking twin of `timeout(d, rx.recv()).await` on the event loop,
+    /// with the same output. `Ok(None)` once every [`Sender`] is gone and
+    /// the queue is empty; `Err(Elapsed)` if `timeout` passed first, and
+    /// then nothing was taken from the channel.
+    ///
+    /// A thread cannot wait for "a value *or* a socket *or* a timer" in
+    /// one call; a timeout per wait is how it checks on other things in
+    /// between (see `examples/select_blocking.rs`).
+    ///
+    /// ```
+    /// use duet::blocking::channel;
+    /// use std::time::Duration;
+    ///
+    /// let (tx, rx) = channel::unbounded::<u32>();
+    /// assert!(rx.recv_timeout(Duration::from_millis(5)).is_err()); // nothing yet
+    /// tx.send(7).unwrap();
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(5)), Ok(Some(7)));
+    /// drop(tx);
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(5)), Ok(None)); // closed
+    /// ```
+    pub fn recv_timeout(&self, timeout: Duration) -> Result<Option<T>, Elapsed> {
+        match self.inner.try_recv() {
+            Ok(value) => Ok(Some(value)),
+            Err(cb::TryRecvError::Disconnected) => Ok(None),
+            Err(cb::TryRecvError::Empty) => {
+                match blocked_on("recv", || self.inner.recv_timeout(timeout)) {
+                    Ok(value) => Ok(Some(value)),
+                    Err(cb::RecvTimeoutError::Disconnected) => Ok(None),
+                    Err(cb::RecvTimeoutError::Timeout) => Err(Elapsed::new()),
+                }
+            }
         }
     }
 

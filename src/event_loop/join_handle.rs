@@ -35,6 +35,10 @@ use std::rc::Weak;
 use std::task::{Context, Poll};
 
 /// A handle to a spawned task: await it for the task's output.
+///
+/// Cancel safe, and `Unpin`: a `select` over `&mut handle` may lose and be
+/// retried. Dropping the handle itself detaches the task (it runs on, and
+/// its output is dropped); it does not abort it.
 pub struct JoinHandle<T> {
     executor: Weak<Executor>,
     key: TaskKey,

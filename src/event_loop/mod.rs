@@ -25,19 +25,25 @@
 //!    TCP built on it.
 //! 7. `channel/`: async channels written by hand, wakers in plain sight;
 //!    `spawn_blocking.rs`: handing blocking work to another thread.
+//! 8. `child_wakers.rs`, `join.rs`, `join_all.rs`, `select.rs`: futures
+//!    that compose by polling each other, and cancellation by drop.
 //!
 //! The same programs on threads: [`crate::blocking`].
 
 mod budget;
 pub mod channel;
+mod child_wakers;
 mod context;
 mod executor;
 mod io_source;
+mod join;
+mod join_all;
 mod join_handle;
 pub mod net;
 mod precise_wakeup;
 mod reactor;
 mod runtime;
+mod select;
 mod slab;
 mod spawn_blocking;
 mod task;
@@ -47,8 +53,11 @@ mod timer;
 mod waker;
 mod yield_now;
 
+pub use join::{Join, join};
+pub use join_all::{JoinAll, join_all};
 pub use join_handle::JoinHandle;
 pub use runtime::{Runtime, spawn, spawn_named};
+pub use select::{Either, Select, select};
 pub use spawn_blocking::spawn_blocking;
 pub use timeout::{Elapsed, Timeout, timeout};
 pub use timer::{Sleep, sleep, sleep_until};

@@ -42,8 +42,18 @@ impl fmt::Display for Elapsed {
 
 impl std::error::Error for Elapsed {}
 
+impl Elapsed {
+    /// Also made by the blocking channel's `recv_timeout`.
+    pub(crate) fn new() -> Elapsed {
+        Elapsed { _private: () }
+    }
+}
+
 /// A future that gives `future`'s output, or `Err(Elapsed)` if `duration`
 /// passes first. The deadline is counted from this call.
+///
+/// Cancel safe exactly when `future` is: dropping a `Timeout` (or its
+/// deadline passing) drops `future` where it stands.
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future: Box::pin(future),

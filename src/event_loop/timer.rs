@@ -131,6 +131,10 @@ struct Registration {
 }
 
 /// Waits until `duration` has passed (measured from this call).
+///
+/// Cancel safe: dropping a `Sleep` removes its timer. A new `sleep` starts
+/// a new duration, so to keep a deadline across a `select` loop, poll
+/// `&mut` one `Sleep` (it is `Unpin`) or use [`sleep_until`].
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }

@@ -52,6 +52,12 @@ pub enum EventKind {
         /// What it waits for.
         on: WaitOn,
     },
+    /// A future that had begun to wait was dropped before it finished, so
+    /// its wait is cancelled (event loop): the losing side of a `select`.
+    Cancelled {
+        /// Who dropped which future, e.g. "select: right side lost".
+        what: &'static str,
+    },
     /// The loop had nothing to run and went to sleep in `epoll_wait`, for
     /// at most `timeout` (`None`: until something happens).
     Park {
@@ -139,6 +145,7 @@ impl fmt::Display for EventKind {
                 from_other_thread: true,
             } => f.write_str("woken from another thread"),
             EventKind::Wait { on } => write!(f, "waits for {on}"),
+            EventKind::Cancelled { what } => write!(f, "cancels a pending wait ({what})"),
             EventKind::Park { timeout: None } => {
                 f.write_str("loop parks in epoll_wait (no timeout)")
             }

@@ -90,6 +90,12 @@ impl<T> Drop for InLine<'_, T> {
 impl<T> Sender<T> {
     /// Sends `value`, waiting while the channel is full. Fails, handing
     /// `value` back, once the receiver is gone (also while waiting).
+    ///
+    /// Not cancel safe on a full channel: the future holds `value` while
+    /// it waits, and dropping the future drops the value unsent. (It is
+    /// never sent *and* lost: a dropped `send` either queued it in the
+    /// poll that returned `Ready`, or did not queue it.) Use `try_send`
+    /// where a value must not be lost to a `select`.
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
         let mut value = Some(value);
         let mut line = InLine {
@@ -111,6 +117,9 @@ impl<T> Sender<T> {
 impl<T> Receiver<T> {
     /// Waits for the next value; `None` once every sender is gone and the
     /// queue is empty.
+    ///
+    /// Cancel safe: a value leaves the queue only in the poll that returns
+    /// it, and a dropped `recv` passes on any wake-up it was given.
     pub async fn recv(&self) -> Option<T> {
         let mut line = InLine {
             chan: &self.chan,

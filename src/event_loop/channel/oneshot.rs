@@ -40,6 +40,10 @@ pub struct Sender<T> {
 
 /// Awaits the one value: `Some(value)`, or `None` if the sender was
 /// dropped without sending.
+///
+/// Cancel safe when polled through `&mut` (it is `Unpin`): the value is
+/// taken only by the poll that returns it. Dropping the receiver itself
+/// drops a value already sent, and makes a later `send` fail.
 pub struct Receiver<T> {
     slot: Arc<Mutex<Slot<T>>>,
 }

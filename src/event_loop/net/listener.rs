@@ -52,6 +52,9 @@ impl TcpListener {
     }
 
     /// Waits for a connection and returns it with the peer's address.
+    ///
+    /// Cancel safe: a connection is taken from the kernel's queue only in
+    /// the poll that returns it; a dropped `accept` leaves it queued.
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         if let Some(deadline) = self.retry_after.take() {
             sleep_until(deadline).await;

@@ -34,6 +34,9 @@ impl TcpStream {
     /// Resolving a host name (not an IP address) asks the system resolver,
     /// which blocks the loop thread; resolve names in `spawn_blocking` if
     /// that matters to you.
+    ///
+    /// Cancel safety: dropped while waiting, the half-open socket is
+    /// closed and nothing else is lost; connect again to retry.
     pub async fn connect(addr: impl ToSocketAddrs) -> io::Result<TcpStream> {
         let mut last_error = None;
         for addr in addr.to_socket_addrs()? {
@@ -73,22 +76,34 @@ impl TcpStream {
 
     /// Reads what has arrived, up to `buf.len()` bytes, waiting if nothing
     /// has. `Ok(0)` means the peer closed its side (and stays `Ok(0)`).
+    ///
+    /// Cancel safe: bytes are taken from the socket only in the poll that
+    /// returns them, so a `read` dropped while waiting loses nothing.
     pub async fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         read(&self.io, buf).await
     }
 
     /// Writes some of `buf` (at least one byte unless `buf` is empty),
     /// waiting while the socket's send buffer is full.
+    ///
+    /// Cancel safe: a `write` dropped while waiting has written nothing.
     pub async fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
         write(&self.io, buf).await
     }
 
     /// Writes all of `buf`, however many partial writes that takes.
+    ///
+    /// Not cancel safe: dropped half-way, some of `buf` may have been sent,
+    /// and how much is lost with the future.
     pub async fn write_all(&mut self, buf: &[u8]) -> io::Result<()> {
         write_all(&self.io, buf).await
     }
 
     /// Fills `buf` exactly; `UnexpectedEof` if the peer closes first.
+    ///
+    /// Not cancel safe: dropped half-way, the bytes already read sit in
+    /// `buf` but how many is lost with the future, and they are gone from
+    /// the socket.
     pub async fn read_exact(&mut self, buf: &mut [u8]) -> io::Result<()> {
         read_exact(&self.io, buf).await
     }
