@@ -5,7 +5,7 @@
 //! `T: Debug`: like std's channel errors, they work for any `T`, and
 //! `.unwrap()` and `?` work on them for any `T`.
 //!
-//! Read next: `task_id.rs`, then [`crate::blocking`].
+//! Read next: `task_id.rs`.
 
 use std::fmt;
 

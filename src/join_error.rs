@@ -1,8 +1,8 @@
 //! `JoinError`: what a `JoinHandle` reports when its task did not finish
 //! normally. Both runtimes share it, so a program reads the same on either.
 //!
-//! Read next: `channel_error.rs` and `task_id.rs`, the other two small
-//! types both runtimes share.
+//! Read next: `channel_error.rs`, then `task_id.rs`: the other small types
+//! both runtimes share.
 
 use parking_lot::Mutex;
 use std::any::Any;

@@ -1,9 +1,10 @@
 //! `TaskId`: a small number that names a task in traces and messages.
 //!
 //! Both runtimes number their tasks from one counter, so a trace of a
-//! program that uses both never shows two tasks with the same name.
+//! program that uses both never shows two tasks with the same number.
 //!
-//! Read next: [`crate::blocking`], the runtime you already know.
+//! Read next: `blocking/mod.rs` ([`crate::blocking`]), the runtime you
+//! already know.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -1,4 +1,4 @@
-//! PITFALLS.md #8: edge-triggered readiness mishandled.
+//! docs/PITFALLS.md #8: edge-triggered readiness mishandled.
 //!
 //! duet registers every socket with epoll *edge-triggered*: the kernel
 //! reports "became readable" once, not "is readable" on every poll. Two

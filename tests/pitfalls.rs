@@ -1,5 +1,5 @@
 //! The catalogue: one test (or a few) for each of the ten classic executor
-//! bugs in `PITFALLS.md`, named `pitfall_NN_...`. Each doc comment quotes
+//! bugs in `docs/PITFALLS.md`, named `pitfall_NN_...`. Each doc comment quotes
 //! the pitfall in one line and says how duet avoids it; the test shows
 //! that it does.
 //!

@@ -5,13 +5,16 @@
 //! `send` on a full one sleep in the kernel until another thread changes
 //! that — the simplest possible way to wait, and it costs a whole thread.
 //!
-//! Each call first tries without waiting, and only a call that must wait
-//! goes through `blocked_on` (in `mod.rs`), so the trace shows the waits
-//! that really happen.
+//! `send` and `recv` first try without waiting, and only a call that must
+//! wait goes through `blocked_on` (in `mod.rs`), so the trace shows the
+//! waits that really happen. The oneshot's `recv` is the exception: it
+//! always goes through `blocked_on`, so its trace shows a `Block` even when
+//! the value was already there.
 //!
-//! Read next: [`crate::event_loop`]. The twin of this file is
-//! [`crate::event_loop::channel`], where a waiting `send` or `recv` parks
-//! a *waker* instead of a thread.
+//! The twin of this file is [`crate::event_loop::channel`], where a
+//! waiting `send` or `recv` parks a *waker* instead of a thread.
+//!
+//! Read next: `event_loop/mod.rs` ([`crate::event_loop`]).
 
 use super::blocked_on;
 pub use crate::channel_error::{SendError, TrySendError};

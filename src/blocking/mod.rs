@@ -10,12 +10,12 @@
 //! (megabytes of address space, some of it touched) and a kernel thread
 //! the scheduler must track. Ten tasks are free; ten thousand are not.
 //!
-//! Read next: `net.rs`, then `channel.rs`; then [`crate::event_loop`],
-//! which runs the same programs on one thread by never letting a task
-//! sleep in the kernel.
-//!
 //! - [`net`]: `TcpListener` and `TcpStream`, thin wrappers over `std::net`.
 //! - [`channel`]: `bounded`, `unbounded` and `oneshot`, over crossbeam.
+//!
+//! Read next: `net.rs`, then `channel.rs`; then `event_loop/mod.rs`
+//! ([`crate::event_loop`]), which runs the same programs on one thread by
+//! never letting a task sleep in the kernel.
 
 pub mod channel;
 pub mod net;
@@ -69,7 +69,7 @@ impl Runtime {
 #[track_caller]
 pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
     // Numbered from the same counter as event-loop tasks, so a debugger or
-    // a trace of a program that uses both never shows one name twice.
+    // a trace of a program that uses both never shows one number twice.
     let id = TaskId::next();
     let location = Location::caller();
     trace::name_task(id, || spawn_site(location));
@@ -182,9 +182,9 @@ pub fn yield_now() {
 /// `on` names the wait with a short, fixed word: "sleep", "join",
 /// "accept", "connect", "read", "write", "recv" or "send".
 ///
-/// The trace chapter records `Block { on }` before `wait` and `Unblock`
-/// after it, so a timeline shows each thread asleep in the kernel. Having
-/// one doorway keeps that a one-place change. Until then it just waits.
+/// It records `Block { on }` before `wait` and `Unblock` after it (see
+/// [`crate::trace`]), so a timeline shows each thread asleep in the
+/// kernel. With tracing off, both are a flag check, and it just waits.
 pub(crate) fn blocked_on<T>(on: &'static str, wait: impl FnOnce() -> T) -> T {
     trace::emit(|| (trace::current_task(), EventKind::Block { on }));
     let result = wait();

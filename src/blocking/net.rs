@@ -8,13 +8,15 @@
 //! in `read` while another sits in `write`.
 //!
 //! Every such wait goes through `blocked_on` (in `mod.rs`), so the trace
-//! can show it. The methods are inherent (no trait import needed) and named like the
-//! event loop's async ones, so a program reads the same on both; the types
-//! also implement [`std::io::Read`] and [`std::io::Write`].
+//! can show it. The methods are inherent (no trait import needed) and
+//! named like the event loop's async ones, so a program reads the same on
+//! both; the types also implement [`std::io::Read`] and [`std::io::Write`].
 //!
-//! Read next: `channel.rs`. The twin of this file is
-//! [`crate::event_loop::net`], where the same calls return `Pending`
-//! instead of sleeping, and a reactor says when to try again.
+//! The twin of this file is [`crate::event_loop::net`], where the same
+//! calls return `Pending` instead of sleeping, and a reactor says when to
+//! try again.
+//!
+//! Read next: `channel.rs`.
 
 use super::blocked_on;
 use std::io::{self, Read, Write};

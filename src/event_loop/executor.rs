@@ -33,7 +33,7 @@
 //! list that is woken only after the next look at the reactor. So a yield
 //! lets in not only the tasks already queued but also every socket that
 //! became ready, every due timer and every wake from another thread
-//! (PITFALLS.md #7).
+//! (docs/PITFALLS.md #7).
 //!
 //! Read next: `task_turn.rs`, one poll of one task.
 

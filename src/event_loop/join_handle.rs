@@ -6,7 +6,9 @@
 //! - `abort()`: the loop drops the task's future at its next turn instead
 //!   of polling it; awaiting the handle then gives `Err(is_cancelled)`.
 //!   A task that has already finished keeps its result: abort never
-//!   replaces an output that exists, and never lets one appear after it.
+//!   replaces an output that exists. A task that aborts itself runs on
+//!   until its next `.await` (or its end, if that comes first: then its
+//!   output stands).
 //! - `is_finished()`: has the task run to its end (or been cancelled)?
 //! - dropping it *detaches* the task: it keeps running, and its output is
 //!   dropped when made. This is tokio's choice, and std's for threads;

@@ -25,7 +25,7 @@
 //! Aborting the handle drops the waiting task; the thread cannot be
 //! stopped and runs its closure to the end, its result dropped.
 //!
-//! Read next: `src/trace/mod.rs`, how both runtimes report what they do.
+//! Read next: `timeout.rs`, the last leaf future.
 
 use super::channel::oneshot;
 use super::context;

@@ -19,7 +19,7 @@
 //! the inner future is boxed instead. The price is one allocation per
 //! `timeout` call.
 //!
-//! Read next: `yield_now.rs`.
+//! Read next: `src/trace/mod.rs`, how both runtimes report what they do.
 
 use super::timer::{Sleep, sleep};
 use std::fmt;

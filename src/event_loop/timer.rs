@@ -18,7 +18,7 @@
 //! rounding deadlines to ticks and of a good deal more code; a teaching
 //! runtime takes the exact, obvious structure.
 //!
-//! Two rules make timers correct rather than approximately right:
+//! Three rules make timers correct rather than approximately right:
 //!
 //! - never early: `Sleep::poll` itself compares `Instant::now()` with the
 //!   deadline, so a spurious wake cannot end a sleep early; and mio rounds
@@ -34,7 +34,7 @@
 //! The table sits behind a mutex so that `Sleep` is `Send` and can be
 //! dropped on any thread; the loop is its only busy user.
 //!
-//! Read next: `timeout.rs`, then `yield_now.rs`.
+//! Read next: `task.rs`, what the loop keeps for each task it polls.
 
 use super::budget;
 use super::context;

@@ -14,7 +14,7 @@
 //! see `executor.rs`). So a task that yields in a loop cannot starve
 //! sockets, timers or other tasks (docs/PITFALLS.md #7).
 //!
-//! Read next: `io_source.rs`, where sockets meet the reactor.
+//! Read next: `timer.rs`, a future that waits for a deadline.
 
 use super::context;
 use std::future::Future;

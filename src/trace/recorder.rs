@@ -1,9 +1,17 @@
 //! The switch, and the one list every thread appends to.
 //!
-//! A trace point in the runtimes looks like this:
+//! A trace point in the runtimes is one line,
+//! `trace::emit(|| (Some(task_id), EventKind::PollStart))`, and what it
+//! records is what [`capture`] hands back:
 //!
-//! ```ignore
-//! trace::emit(|| (Some(task_id), EventKind::PollStart));
+//! ```
+//! use duet::event_loop::{Runtime, spawn};
+//! use duet::trace::{EventKind, capture};
+//!
+//! let rt = Runtime::new()?;
+//! let (_, events) = capture(|| rt.block_on(async { spawn(async {}).await }));
+//! assert!(events.iter().any(|event| event.kind == EventKind::PollStart));
+//! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! `emit` is `#[inline]` and does one thing before anything else: a

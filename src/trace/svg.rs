@@ -13,8 +13,8 @@
 //! The SVG is self-contained (no scripts, no external assets), so a
 //! browser, an image viewer or a README can show it as it is.
 //!
-//! Read next: the tour (`src/tour/`), which draws the same workload on
-//! both runtimes, one picture above the other.
+//! Read next: `src/main.rs`, the tour, which measures both runtimes and
+//! draws the same workload on each, one picture above the other.
 
 use super::event::{Event, EventKind, Millis};
 use std::collections::HashMap;
@@ -253,8 +253,7 @@ impl Timeline {
                 "<line x1=\"{x:.1}\" y1=\"{middle:.1}\" x2=\"{:.1}\" y2=\"{middle:.1}\" stroke=\"#999\"/>",
                 x + w
             );
-            // The label only where it fits, at about 6 px a letter. (`>=`
-            // would differ only for a line exactly that long.)
+            // The label only where it fits, at about 6 px a letter.
             if let Some(label) = &wait.label
                 && w > 6.0 * label.len() as f64
             {

@@ -4,7 +4,7 @@
 //! leaves its waker in the shared slot; `send` puts the value in and wakes
 //! it; dropping the sender without sending wakes it too, so it can return
 //! `None` instead of waiting forever. (That last wake is the one
-//! hand-written channels forget; PITFALLS.md #1.)
+//! hand-written channels forget; docs/PITFALLS.md #1.)
 //!
 //! Read next: `../spawn_blocking.rs`.
 
@@ -93,8 +93,8 @@ impl<T> Future for Receiver<T> {
         if !slot.sender_alive {
             return Poll::Ready(None);
         }
-        // Keeping an equal waker saves a clone, no more. (Mutation testing:
-        // `will_wake` → `false` clones every time; slower, not wrong.)
+        // Keeping an equal waker saves a clone, no more: replacing it every
+        // time would be slower, not wrong.
         match &mut slot.waker {
             Some(stored) if stored.will_wake(cx.waker()) => {}
             stored => *stored = Some(cx.waker().clone()),

@@ -58,8 +58,7 @@ impl TcpStream {
                     Ok(_) => Ok(()),
                     // Still handshaking: treat as "not ready yet". (With no
                     // error pending, `NotConnected` is the only way
-                    // `peer_addr` fails, so mutation testing's guard →
-                    // `true` changes nothing; see DESIGN.md.)
+                    // `peer_addr` fails.)
                     Err(error) if error.kind() == io::ErrorKind::NotConnected => {
                         Err(io::ErrorKind::WouldBlock.into())
                     }
