@@ -37,6 +37,17 @@ use std::rc::Weak;
 use std::task::{Context, Poll};
 
 /// A handle to a spawned task: await it for the task's output.
+///
+/// ```
+/// use duet::event_loop::{JoinHandle, Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let handle: JoinHandle<u32> = spawn(async { panic!("boom") });
+///     assert!(handle.await.unwrap_err().is_panic());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct JoinHandle<T> {
     executor: Weak<Executor>,
     key: TaskKey,
@@ -60,6 +71,18 @@ impl<T> JoinHandle<T> {
     }
 
     /// The task's id, as traces show it.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, spawn};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let handle = spawn(async {});
+    ///     println!("spawned {}", handle.id()); // "spawned task 7", say
+    ///     assert!(handle.id().as_u64() > 0);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn id(&self) -> TaskId {
         self.id
     }
@@ -67,6 +90,19 @@ impl<T> JoinHandle<T> {
     /// Cancels the task: its future is dropped at the loop's next turn
     /// (at its next `.await` if the task aborts itself) and awaiting this
     /// handle gives `Err(is_cancelled)`. Does nothing if it has finished.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, sleep, spawn};
+    /// use std::time::Duration;
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let handle = spawn(sleep(Duration::from_secs(60)));
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn abort(&self) {
         let Some(executor) = self.executor.upgrade() else {
             return; // the runtime is gone, and the task with it
@@ -88,6 +124,20 @@ impl<T> JoinHandle<T> {
     }
 
     /// True once the task has run to its end, panicked or been cancelled.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, spawn, yield_now};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let handle = spawn(async { 42 });
+    ///     while !handle.is_finished() {
+    ///         yield_now().await;
+    ///     }
+    ///     assert_eq!(handle.await.unwrap(), 42);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_finished(&self) -> bool {
         if self.claimed {
             return true;

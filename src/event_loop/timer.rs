@@ -118,6 +118,16 @@ impl TimerTable {
 /// A future that completes at a deadline. Made by [`sleep`] or
 /// [`sleep_until`]; it may be created anywhere (even outside `block_on`)
 /// and registers its timer when first polled.
+///
+/// ```
+/// use duet::event_loop::{Runtime, sleep};
+/// use std::time::Duration;
+///
+/// let nap = sleep(Duration::from_millis(5)); // made outside any runtime
+/// let rt = Runtime::new()?;
+/// rt.block_on(nap); // registers its timer on the first poll
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[must_use = "a Sleep does nothing unless you .await it"]
 pub struct Sleep {
     deadline: Instant,
@@ -131,11 +141,37 @@ struct Registration {
 }
 
 /// Waits until `duration` has passed (measured from this call).
+///
+/// ```
+/// use duet::event_loop::{Runtime, sleep};
+/// use std::time::{Duration, Instant};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
 
 /// Waits until `deadline`. A deadline in the past completes at once.
+///
+/// ```
+/// use duet::event_loop::{Runtime, sleep_until};
+/// use std::time::{Duration, Instant};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(10);
+///     sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -153,6 +189,14 @@ pub(crate) fn deadline_after(duration: Duration) -> Instant {
 
 impl Sleep {
     /// When this sleep completes.
+    ///
+    /// ```
+    /// use duet::event_loop::sleep_until;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let deadline = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(sleep_until(deadline).deadline(), deadline);
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
     }

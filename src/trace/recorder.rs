@@ -195,6 +195,19 @@ impl Drop for CurrentTask {
 /// # Panics
 /// If called inside another `capture` on the same thread (it would wait
 /// for itself forever).
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn};
+/// use duet::trace::capture;
+///
+/// let rt = Runtime::new()?;
+/// let (answer, events) = capture(|| rt.block_on(async { spawn(async { 42 }).await }));
+/// assert_eq!(answer.unwrap(), 42);
+/// for event in &events {
+///     println!("{event}"); // one line each, as DUET_TRACE prints them
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Event>) {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     assert!(

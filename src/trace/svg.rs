@@ -30,6 +30,18 @@ const TOP: f64 = 30.0;
 const MAX_LANES: usize = 40;
 
 /// Renders `events` (from [`crate::trace::capture`]) as an SVG document.
+///
+/// ```
+/// use duet::event_loop::{Runtime, yield_now};
+/// use duet::trace::{capture, render_svg};
+///
+/// let rt = Runtime::new()?;
+/// let (_, events) = capture(|| rt.block_on(yield_now()));
+/// let svg = render_svg(&events);
+/// assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+/// // std::fs::write("timeline.svg", svg)?; then open it in a browser
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn render_svg(events: &[Event]) -> String {
     let timeline = Timeline::build(events);
     let mut svg = String::new();
@@ -39,6 +51,15 @@ pub fn render_svg(events: &[Event]) -> String {
 
 /// An HTML page with one timeline per `(title, events)` section, one above
 /// the other, on a shared explanation of the marks.
+///
+/// ```
+/// use duet::trace::{capture, render_html};
+///
+/// let ((), blocking) = capture(|| duet::blocking::sleep(std::time::Duration::from_millis(1)));
+/// let ((), event_loop) = capture(|| duet::event_loop::Runtime::new().unwrap().block_on(async {}));
+/// let page = render_html("one wait, twice", &[("blocking", &blocking), ("event loop", &event_loop)]);
+/// assert!(page.contains("<h2>blocking</h2>") && page.contains("<h2>event loop</h2>"));
+/// ```
 pub fn render_html(page_title: &str, sections: &[(&str, &[Event])]) -> String {
     let mut html = String::new();
     let _ = write!(

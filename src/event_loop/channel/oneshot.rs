@@ -16,6 +16,18 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Makes a oneshot channel.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (reply_tx, reply_rx) = channel::oneshot();
+///     spawn(async move { reply_tx.send("pong").unwrap() });
+///     assert_eq!(reply_rx.recv().await, Some("pong"));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Mutex::new(Slot {
         value: None,
@@ -34,18 +46,46 @@ struct Slot<T> {
 }
 
 /// Sends the one value.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel};
+///
+/// let (tx, rx) = channel::oneshot();
+/// tx.send(1).unwrap(); // not async: a oneshot send never waits
+/// let rt = Runtime::new()?;
+/// assert_eq!(rt.block_on(rx.recv()), Some(1));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Sender<T> {
     slot: Arc<Mutex<Slot<T>>>,
 }
 
 /// Awaits the one value: `Some(value)`, or `None` if the sender was
 /// dropped without sending.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel};
+///
+/// let rt = Runtime::new()?;
+/// let (tx, rx) = channel::oneshot::<u8>();
+/// drop(tx); // dropped unused: the receiver is told, not left waiting
+/// assert_eq!(rt.block_on(rx), None); // the receiver is itself a future
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Receiver<T> {
     slot: Arc<Mutex<Slot<T>>>,
 }
 
 impl<T> Sender<T> {
     /// Sends `value`; gives it back if the receiver is gone.
+    ///
+    /// ```
+    /// use duet::event_loop::channel;
+    ///
+    /// let (tx, rx) = channel::oneshot();
+    /// drop(rx);
+    /// assert_eq!(tx.send(5), Err(5)); // nobody to receive it: the value comes back
+    /// ```
     pub fn send(self, value: T) -> Result<(), T> {
         let mut slot = self.slot.lock();
         if !slot.receiver_alive {
@@ -77,6 +117,18 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// Waits for the value; the same as `.await` on the receiver, named
     /// like `blocking::channel::oneshot::Receiver::recv` for parity.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, channel, spawn_blocking};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (tx, rx) = channel::oneshot();
+    ///     spawn_blocking(move || tx.send("from a thread").unwrap());
+    ///     assert_eq!(rx.recv().await, Some("from a thread"));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn recv(self) -> Option<T> {
         self.await
     }
