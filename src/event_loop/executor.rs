@@ -125,8 +125,8 @@ impl Executor {
         self.deferred.borrow_mut().push(waker.clone());
     }
 
-    /// Puts a new task in the table and on the run queue. It first runs
-    /// when the spawner yields or awaits: spawn never polls.
+    /// Puts a new task in the table and on the run queue. Spawn never
+    /// polls: the task first runs once the spawner's poll has returned.
     /// `name` is only called if tracing is on.
     pub(crate) fn spawn<F>(
         self: &Rc<Self>,

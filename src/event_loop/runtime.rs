@@ -102,8 +102,10 @@ impl std::fmt::Debug for Runtime {
 }
 
 /// Starts `future` as a new task on the runtime running on this thread,
-/// and returns a handle to await its output. The task first runs when the
-/// caller yields or awaits. The future need not be `Send`.
+/// and returns a handle to await its output. Spawning never polls: the
+/// task first runs once the caller gives the thread back (its poll returns
+/// `Pending`, at an `.await` that must wait or a `yield_now`). The future
+/// need not be `Send`.
 ///
 /// # Panics
 /// Outside `Runtime::block_on` (no runtime is running on this thread).

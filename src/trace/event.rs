@@ -27,7 +27,8 @@ use std::time::Duration;
 /// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    /// When, since the capture began (or the process, under `DUET_TRACE`).
+    /// When: since the capture began (for a line printed under
+    /// `DUET_TRACE`, since the process's first event).
     pub at: Duration,
     /// The OS thread that recorded it: its name, or its id if unnamed.
     pub thread: String,
