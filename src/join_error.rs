@@ -1,8 +1,8 @@
 //! `JoinError`: what a `JoinHandle` reports when its task did not finish
 //! normally. Both runtimes share it, so a program reads the same on either.
 //!
-//! Read next: `channel_error.rs` and `task_id.rs`, the other two small
-//! types both runtimes share.
+//! Read next: `channel_error.rs`, then `task_id.rs`: the other small types
+//! both runtimes share.
 
 use parking_lot::Mutex;
 use std::any::Any;
@@ -10,6 +10,15 @@ use std::fmt;
 
 /// Why a task produced no value: it panicked, or it was cancelled (aborted,
 /// or its runtime was dropped before it finished).
+///
+/// ```
+/// use duet::blocking::{JoinHandle, spawn};
+///
+/// let handle: JoinHandle<u32> = spawn(|| panic!("boom"));
+/// let error = handle.join().unwrap_err();
+/// assert!(error.is_panic());
+/// assert_eq!(error.to_string(), "task panicked: boom");
+/// ```
 pub struct JoinError {
     repr: Repr,
 }
@@ -36,11 +45,35 @@ impl JoinError {
     }
 
     /// True if the task panicked.
+    ///
+    /// ```
+    /// use duet::event_loop::{JoinHandle, Runtime, spawn};
+    ///
+    /// let rt = Runtime::new()?;
+    /// let handle: JoinHandle<u32> = rt.block_on(async { spawn(async { panic!("boom") }) });
+    /// let error = rt.block_on(handle).unwrap_err();
+    /// assert!(error.is_panic() && !error.is_cancelled());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_panic(&self) -> bool {
         matches!(self.repr, Repr::Panic(_))
     }
 
     /// True if the task was aborted, or its runtime shut down first.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, spawn};
+    /// use std::future::pending;
+    ///
+    /// let rt = Runtime::new()?;
+    /// let error = rt.block_on(async {
+    ///     let handle = spawn(pending::<()>());
+    ///     handle.abort();
+    ///     handle.await.unwrap_err()
+    /// });
+    /// assert!(error.is_cancelled() && !error.is_panic());
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_cancelled(&self) -> bool {
         matches!(self.repr, Repr::Cancelled)
     }
@@ -50,6 +83,15 @@ impl JoinError {
     ///
     /// # Panics
     /// If the task did not panic; check [`JoinError::is_panic`] first.
+    ///
+    /// ```
+    /// use duet::blocking::{JoinHandle, spawn};
+    ///
+    /// let handle: JoinHandle<()> = spawn(|| std::panic::panic_any(42_u8));
+    /// let payload = handle.join().unwrap_err().into_panic();
+    /// assert_eq!(payload.downcast_ref::<u8>(), Some(&42));
+    /// // or pass the panic on: std::panic::resume_unwind(payload)
+    /// ```
     pub fn into_panic(self) -> Box<dyn Any + Send> {
         match self.repr {
             Repr::Panic(payload) => payload.into_inner(),

@@ -13,8 +13,11 @@
 //!
 //! `cargo run --release -- --help` lists the flags.
 //!
-//! Reading order for the whole crate: `README.md` → `DESIGN.md` →
-//! `src/lib.rs`. For the tour itself, read `src/tour/mod.rs` next.
+//! The reading order for the whole crate starts at `README.md` and
+//! `examples/learn_0_future.rs`, and is listed in `src/lib.rs`; the tour
+//! comes after the runtimes and the trace.
+//!
+//! Read next: `src/tour/mod.rs`.
 
 #![forbid(unsafe_code)]
 

@@ -1,14 +1,27 @@
 //! `TaskId`: a small number that names a task in traces and messages.
 //!
 //! Both runtimes number their tasks from one counter, so a trace of a
-//! program that uses both never shows two tasks with the same name.
+//! program that uses both never shows two tasks with the same number.
 //!
-//! Read next: [`crate::blocking`], the runtime you already know.
+//! Read next: `blocking/mod.rs` ([`crate::blocking`]), the runtime you
+//! already know.
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// A task's number: unique in the process, never reused.
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (first, second) = (spawn(async {}), spawn(async {}));
+///     assert_ne!(first.id(), second.id());
+///     assert_eq!(first.id().to_string(), format!("task {}", first.id().as_u64()));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Debug)]
 pub struct TaskId(u64);
 
@@ -22,6 +35,17 @@ impl TaskId {
     }
 
     /// The number itself.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, spawn};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (first, second) = (spawn(async {}), spawn(async {}));
+    ///     assert!(first.id().as_u64() < second.id().as_u64()); // counted up, never reused
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn as_u64(self) -> u64 {
         self.0
     }

@@ -260,7 +260,7 @@ fn a_hundred_thousand_concurrent_sleeps_all_complete() {
 }
 
 /// A Sleep moved to another task wakes the task that polled it last, not
-/// the one that polled it first (PITFALLS.md #2, the stale waker).
+/// the one that polled it first (docs/PITFALLS.md #2, the stale waker).
 #[test]
 fn a_sleep_moved_to_another_task_wakes_its_latest_poller() {
     within(|| {
@@ -311,7 +311,7 @@ fn a_sleep_moved_to_another_task_wakes_its_latest_poller() {
 }
 
 /// A task that yields in an endless loop does not stop a timer from
-/// firing: an always-runnable task must not freeze time (PITFALLS.md #7).
+/// firing: an always-runnable task must not freeze time (docs/PITFALLS.md #7).
 #[test]
 fn a_yield_now_loop_does_not_stop_a_sleep_from_finishing() {
     let slept = within(|| {

@@ -25,7 +25,7 @@
 //! it wakes itself, another task wakes it, a thread wakes it while the
 //! poll is still running, or a thread wakes it whenever it gets there. Once
 //! ready it hands its waker out for *late* wakes, which must never poll it
-//! again (PITFALLS.md #5), nor the task that reuses its slot in the table.
+//! again (docs/PITFALLS.md #5), nor the task that reuses its slot in the table.
 //!
 //! Nothing here waits on the clock except the sleeps that rule 5 is about:
 //! steps are synchronised with channels, joins and wakers. Every case runs
@@ -1299,7 +1299,7 @@ proptest! {
     /// Every spawned task is polled until it returns `Ready` and never
     /// after, and its handle gives its output: an executor that loses a
     /// task strands its awaiter, and one that polls a finished `async`
-    /// block makes it panic (PITFALLS.md #5).
+    /// block makes it panic (docs/PITFALLS.md #5).
     #[test]
     fn every_task_is_polled_until_it_is_ready_and_never_after(program in program()) {
         polled_until_ready_and_never_after(&run_program(&program).probes)?;
@@ -1309,7 +1309,7 @@ proptest! {
     /// while a poll of it is running, nor from inside another task's poll
     /// (a `wake` that polls). `poll` takes `&mut self` and tasks may be
     /// `!Send`; and a wake that polls runs user code under the waker's
-    /// locks, which is how executors deadlock (PITFALLS.md #9).
+    /// locks, which is how executors deadlock (docs/PITFALLS.md #9).
     #[test]
     fn a_task_is_never_polled_concurrently_with_itself_or_inside_another(program in program()) {
         never_polled_concurrently(&run_program(&program))?;
@@ -1317,7 +1317,7 @@ proptest! {
 
     /// Wakes coalesce: k wakes before a task runs again cause exactly one
     /// more poll, and no poll comes without a wake. Otherwise a chatty
-    /// waker floods the run queue (PITFALLS.md #6), or a late wake polls a
+    /// waker floods the run queue (docs/PITFALLS.md #6), or a late wake polls a
     /// stranger in a reused slot.
     #[test]
     fn k_wakes_before_the_next_run_cause_exactly_one_poll(program in program()) {

@@ -8,7 +8,7 @@
 //! 127.0.0.1. On `duet::event_loop` the writer and the reader are two
 //! tasks on one loop, so every wait for the socket is the reactor's work:
 //! edge-triggered readiness, partial writes into a full send buffer,
-//! reads of whatever has arrived (PITFALLS.md #8). On `duet::blocking`
+//! reads of whatever has arrived (docs/PITFALLS.md #8). On `duet::blocking`
 //! they are two threads using `std::io::Read` and `Write`. The rules:
 //!
 //! - no byte is lost, reordered or duplicated (the data is random, so a

@@ -10,12 +10,30 @@
 //! (megabytes of address space, some of it touched) and a kernel thread
 //! the scheduler must track. Ten tasks are free; ten thousand are not.
 //!
-//! Read next: `net.rs`, then `channel.rs`; then [`crate::event_loop`],
-//! which runs the same programs on one thread by never letting a task
-//! sleep in the kernel.
+//! ```
+//! use duet::blocking::{Runtime, sleep, spawn};
+//! use std::time::{Duration, Instant};
+//!
+//! let rt = Runtime::new();
+//! let start = Instant::now();
+//! rt.block_on(|| {
+//!     let handles: Vec<_> = (0..100).map(|_| spawn(|| sleep(Duration::from_millis(50)))).collect();
+//!     for handle in handles {
+//!         handle.join().unwrap();
+//!     }
+//! });
+//! // A hundred waits at once, on a hundred threads: about 50 ms in all.
+//! println!("{:?}", start.elapsed());
+//! ```
+//!
+//! The same program on one thread is in [`crate::event_loop`].
 //!
 //! - [`net`]: `TcpListener` and `TcpStream`, thin wrappers over `std::net`.
 //! - [`channel`]: `bounded`, `unbounded` and `oneshot`, over crossbeam.
+//!
+//! Read next: `net.rs`, then `channel.rs`; then `event_loop/mod.rs`
+//! ([`crate::event_loop`]), which runs the same programs on one thread by
+//! never letting a task sleep in the kernel.
 
 pub mod channel;
 pub mod net;
@@ -32,6 +50,14 @@ use std::time::Duration;
 /// There is nothing to set up: the "runtime" is the operating system's
 /// thread scheduler. `Runtime` exists so a program reads the same here as
 /// on [`crate::event_loop::Runtime`], where `block_on` has real work to do.
+///
+/// ```
+/// use duet::blocking::{Runtime, spawn};
+///
+/// let rt = Runtime::new();
+/// let answer = rt.block_on(|| spawn(|| 6 * 7).join().unwrap());
+/// assert_eq!(answer, 42);
+/// ```
 #[derive(Debug, Default)]
 pub struct Runtime {
     // Private, so every `Runtime` comes from `new()` (or `default()`), as
@@ -41,6 +67,13 @@ pub struct Runtime {
 
 impl Runtime {
     /// Creates a runtime. It owns nothing, so this cannot fail.
+    ///
+    /// ```
+    /// use duet::blocking::Runtime;
+    ///
+    /// let rt = Runtime::new();
+    /// assert_eq!(rt.block_on(|| "hello"), "hello");
+    /// ```
     pub fn new() -> Runtime {
         Runtime { _private: () }
     }
@@ -49,6 +82,15 @@ impl Runtime {
     ///
     /// Tasks that `f` spawns are threads of their own: they keep running
     /// after `block_on` returns, until they finish or the process exits.
+    ///
+    /// ```
+    /// use duet::blocking::{Runtime, spawn};
+    ///
+    /// let rt = Runtime::new();
+    /// let handle = rt.block_on(|| spawn(|| "still here"));
+    /// // block_on has returned; the task's thread ran on regardless.
+    /// assert_eq!(rt.block_on(|| handle.join()).unwrap(), "still here");
+    /// ```
     pub fn block_on<T>(&self, f: impl FnOnce() -> T) -> T {
         f()
     }
@@ -66,10 +108,24 @@ impl Runtime {
 /// # Panics
 /// If the OS refuses to start another thread (too many threads, or out of
 /// memory for their stacks).
+///
+/// ```
+/// use duet::blocking::{Runtime, spawn};
+///
+/// let rt = Runtime::new();
+/// rt.block_on(|| {
+///     let handles: Vec<_> = (1..=3).map(|i| spawn(move || i * 10)).collect();
+///     let mut total = 0;
+///     for handle in handles {
+///         total += handle.join().unwrap();
+///     }
+///     assert_eq!(total, 60);
+/// });
+/// ```
 #[track_caller]
 pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
     // Numbered from the same counter as event-loop tasks, so a debugger or
-    // a trace of a program that uses both never shows one name twice.
+    // a trace of a program that uses both never shows one number twice.
     let id = TaskId::next();
     let location = Location::caller();
     trace::name_task(id, || spawn_site(location));
@@ -77,6 +133,15 @@ pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinH
 }
 
 /// As [`spawn`], naming the thread (and the task, in traces) `name`.
+///
+/// ```
+/// use duet::blocking::{Runtime, spawn_named};
+/// use duet::trace::capture;
+///
+/// let rt = Runtime::new();
+/// let (_, events) = capture(|| rt.block_on(|| spawn_named("greeter", || {}).join()));
+/// assert!(events.iter().any(|e| e.task_name.as_deref() == Some("greeter")));
+/// ```
 pub fn spawn_named<T: Send + 'static>(
     name: impl Into<String>,
     f: impl FnOnce() -> T + Send + 'static,
@@ -138,6 +203,16 @@ impl Drop for ThreadLife {
 /// Dropping the handle detaches the task: it keeps running, and its result
 /// is thrown away. A thread cannot be stopped from outside, so unlike the
 /// event loop's handle there is no `abort`.
+///
+/// ```
+/// use duet::blocking::{JoinHandle, Runtime, spawn};
+///
+/// let rt = Runtime::new();
+/// rt.block_on(|| {
+///     let handle: JoinHandle<u32> = spawn(|| panic!("boom"));
+///     assert!(handle.join().unwrap_err().is_panic());
+/// });
+/// ```
 pub struct JoinHandle<T> {
     thread: thread::JoinHandle<T>,
 }
@@ -148,6 +223,16 @@ impl<T> JoinHandle<T> {
     /// Returns the task's value, or a [`JoinError`] with
     /// [`is_panic`](JoinError::is_panic) if it panicked. A panic stays in
     /// its own thread: std catches it there and hands us the payload.
+    ///
+    /// ```
+    /// use duet::blocking::{Runtime, spawn};
+    ///
+    /// let rt = Runtime::new();
+    /// rt.block_on(|| {
+    ///     let handle = spawn(|| 6 * 7);
+    ///     assert_eq!(handle.join().unwrap(), 42);
+    /// });
+    /// ```
     pub fn join(self) -> Result<T, JoinError> {
         blocked_on("join", || self.thread.join()).map_err(JoinError::panic)
     }
@@ -155,6 +240,19 @@ impl<T> JoinHandle<T> {
     /// True once the task has run to the end (returned or panicked), so
     /// that [`join`](JoinHandle::join) would hardly wait: at most for the
     /// thread to finish exiting.
+    ///
+    /// ```
+    /// use duet::blocking::{Runtime, spawn, yield_now};
+    ///
+    /// let rt = Runtime::new();
+    /// rt.block_on(|| {
+    ///     let handle = spawn(|| 42);
+    ///     while !handle.is_finished() {
+    ///         yield_now();
+    ///     }
+    ///     assert_eq!(handle.join().unwrap(), 42);
+    /// });
+    /// ```
     pub fn is_finished(&self) -> bool {
         self.thread.is_finished()
     }
@@ -164,6 +262,18 @@ impl<T> JoinHandle<T> {
 ///
 /// It never returns early: the kernel may wake the thread late (it has
 /// other threads to run), never before the time is up.
+///
+/// ```
+/// use duet::blocking::{Runtime, sleep};
+/// use std::time::{Duration, Instant};
+///
+/// let rt = Runtime::new();
+/// rt.block_on(|| {
+///     let start = Instant::now();
+///     sleep(Duration::from_millis(10));
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// ```
 pub fn sleep(duration: Duration) {
     blocked_on("sleep", || thread::sleep(duration));
 }
@@ -172,6 +282,18 @@ pub fn sleep(duration: Duration) {
 ///
 /// This is only a hint to the OS scheduler; the thread stays ready, so it
 /// is not a wait, and nothing is traced as blocked.
+///
+/// ```
+/// use duet::blocking::{Runtime, spawn, yield_now};
+///
+/// let rt = Runtime::new();
+/// rt.block_on(|| {
+///     let handle = spawn(|| 42);
+///     while !handle.is_finished() {
+///         yield_now(); // offers the CPU to the spawned thread
+///     }
+/// });
+/// ```
 pub fn yield_now() {
     thread::yield_now();
 }
@@ -182,9 +304,9 @@ pub fn yield_now() {
 /// `on` names the wait with a short, fixed word: "sleep", "join",
 /// "accept", "connect", "read", "write", "recv" or "send".
 ///
-/// The trace chapter records `Block { on }` before `wait` and `Unblock`
-/// after it, so a timeline shows each thread asleep in the kernel. Having
-/// one doorway keeps that a one-place change. Until then it just waits.
+/// It records `Block { on }` before `wait` and `Unblock` after it (see
+/// [`crate::trace`]), so a timeline shows each thread asleep in the
+/// kernel. With tracing off, both are a flag check, and it just waits.
 pub(crate) fn blocked_on<T>(on: &'static str, wait: impl FnOnce() -> T) -> T {
     trace::emit(|| (trace::current_task(), EventKind::Block { on }));
     let result = wait();

@@ -6,23 +6,27 @@
 //! A task reading a socket that always has data (a fast peer), or
 //! receiving from a channel that is never empty, finds everything ready:
 //! its loop `while let Ok(n) = stream.read(..).await` never returns
-//! `Pending`, and every other task, every timer, waits behind it. (We
-//! measured a 10 ms sleep taking 5.7 s behind such a reader.)
+//! `Pending`, and every other task, every timer, waits behind it: a 10 ms
+//! sleep beside such a reader would wait as long as the peer kept sending.
+//! (`tests/fairness_budget.rs` times that sleep beside such tasks.)
 //!
 //! So each poll gets a budget of [`OPERATIONS_PER_POLL`] operations. Each
-//! socket read or write (`io_source.rs`), each `send` or `recv` on an mpsc
-//! channel and each poll of a `Sleep` spends one. (A oneshot, a
-//! `JoinHandle` or a `yield_now` can be ready at most once, so they need
-//! no budget, and a `timeout` checks its deadline without one, see
-//! `timeout.rs`.) When none is left,
-//! the operation does nothing, asks for its task to be woken after the
-//! loop's next look at the reactor (it is *deferred*, see `executor.rs`)
-//! and returns `Pending`: every other runnable task, and every socket,
-//! timer and remote wake that is ready by then, gets a turn first. This is the same idea as tokio's "coop" budget (also 128).
+//! poll of a socket operation (`accept`, `connect`, a read or a write:
+//! `io_source.rs`), of an async `send` or `recv` on an mpsc channel and of
+//! a `Sleep` spends one; `try_send` and `try_recv` never wait, and spend
+//! none. (A oneshot, a `JoinHandle` or a `yield_now` can be ready at most
+//! once, so they need no budget, and a `timeout` checks its deadline
+//! without one, see `timeout.rs`.) When none is left, the operation does
+//! nothing, asks for its task to be woken after the loop's next look at
+//! the reactor (it is *deferred*, see `executor.rs`) and returns
+//! `Pending`: every other runnable task, and every socket, timer and
+//! remote wake that is ready by then, gets a turn first. This is the same
+//! idea as tokio's "coop" budget (also 128).
 //!
-//! Outside a task poll (no executor on this thread) there is no budget.
+//! Outside a poll run by the loop (no executor on this thread) there is no
+//! budget.
 //!
-//! Read next: `reactor.rs`.
+//! Read next: `slab.rs`, the table behind tasks and sockets.
 
 use super::context;
 use std::cell::Cell;
@@ -58,8 +62,9 @@ impl Drop for Budget {
 }
 
 /// Spends one unit, or, if the budget is gone, schedules the task to run
-/// again after the loop has looked at the reactor, and says `Pending`. Call it first, before the operation does
-/// anything, so that a refused operation has no effect.
+/// again after the loop has looked at the reactor, and says `Pending`.
+/// Call it first, before the operation does anything, so that a refused
+/// operation has no effect.
 pub(crate) fn poll_spend(cx: &mut Context<'_>) -> Poll<()> {
     match LEFT.try_with(Cell::get).ok().flatten() {
         None => Poll::Ready(()),

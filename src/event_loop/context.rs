@@ -8,7 +8,7 @@
 //!
 //! It is also how misuse is caught: `spawn` with no runtime here, or a
 //! `block_on` while one is already running, panics with a message that
-//! names the mistake and the fix (PITFALLS.md #4: a nested `block_on`
+//! names the mistake and the fix (docs/PITFALLS.md #4: a nested `block_on`
 //! would stall the outer loop and everything on it).
 //!
 //! Read next: `join_handle.rs`.

@@ -33,7 +33,7 @@
 //! list that is woken only after the next look at the reactor. So a yield
 //! lets in not only the tasks already queued but also every socket that
 //! became ready, every due timer and every wake from another thread
-//! (PITFALLS.md #7).
+//! (docs/PITFALLS.md #7).
 //!
 //! Read next: `task_turn.rs`, one poll of one task.
 
@@ -125,8 +125,8 @@ impl Executor {
         self.deferred.borrow_mut().push(waker.clone());
     }
 
-    /// Puts a new task in the table and on the run queue. It first runs
-    /// when the spawner yields or awaits: spawn never polls.
+    /// Puts a new task in the table and on the run queue. Spawn never
+    /// polls: the task first runs once the spawner's poll has returned.
     /// `name` is only called if tracing is on.
     pub(crate) fn spawn<F>(
         self: &Rc<Self>,

@@ -1,7 +1,10 @@
 //! `IoSource`: a non-blocking socket plus its registration with the reactor.
 //!
-//! Every I/O operation in `net` goes through [`IoSource::poll_io`], which
-//! is the whole edge-triggered discipline in one loop (PITFALLS.md #8):
+//! Every I/O operation in `net` runs the same loop: `accept` and `connect`
+//! through [`IoSource::poll_io`], reads and writes through
+//! [`IoSource::poll_read`] and [`IoSource::poll_write`], which add one
+//! refinement (below). That loop is the whole edge-triggered discipline
+//! (docs/PITFALLS.md #8):
 //!
 //! ```text
 //! loop {
@@ -138,8 +141,8 @@ impl<S: AsRawFd> IoSource<S> {
                     reactor.clear_ready(key, direction);
                 }
                 // Retried, as std's `read_exact` does. (A non-blocking
-                // socket call does not wait, so in practice no signal lands
-                // in it; no test can arrange one.)
+                // socket call does not wait, so in practice a signal hardly
+                // ever lands in it.)
                 Err(error) if error.kind() == io::ErrorKind::Interrupted => {}
                 result => {
                     if matches!(&result, Ok(value) if drained(value)) {

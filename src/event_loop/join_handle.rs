@@ -6,7 +6,9 @@
 //! - `abort()`: the loop drops the task's future at its next turn instead
 //!   of polling it; awaiting the handle then gives `Err(is_cancelled)`.
 //!   A task that has already finished keeps its result: abort never
-//!   replaces an output that exists, and never lets one appear after it.
+//!   replaces an output that exists. A task that aborts itself runs on
+//!   until its next `.await` (or its end, if that comes first: then its
+//!   output stands).
 //! - `is_finished()`: has the task run to its end (or been cancelled)?
 //! - dropping it *detaches* the task: it keeps running, and its output is
 //!   dropped when made. This is tokio's choice, and std's for threads;
@@ -39,6 +41,17 @@ use std::task::{Context, Poll};
 /// Cancel safe, and `Unpin`: a `select` over `&mut handle` may lose and be
 /// retried. Dropping the handle itself detaches the task (it runs on, and
 /// its output is dropped); it does not abort it.
+///
+/// ```
+/// use duet::event_loop::{JoinHandle, Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let handle: JoinHandle<u32> = spawn(async { panic!("boom") });
+///     assert!(handle.await.unwrap_err().is_panic());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct JoinHandle<T> {
     executor: Weak<Executor>,
     key: TaskKey,
@@ -62,6 +75,18 @@ impl<T> JoinHandle<T> {
     }
 
     /// The task's id, as traces show it.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, spawn};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let handle = spawn(async {});
+    ///     println!("spawned {}", handle.id()); // "spawned task 7", say
+    ///     assert!(handle.id().as_u64() > 0);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn id(&self) -> TaskId {
         self.id
     }
@@ -69,6 +94,19 @@ impl<T> JoinHandle<T> {
     /// Cancels the task: its future is dropped at the loop's next turn
     /// (at its next `.await` if the task aborts itself) and awaiting this
     /// handle gives `Err(is_cancelled)`. Does nothing if it has finished.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, sleep, spawn};
+    /// use std::time::Duration;
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let handle = spawn(sleep(Duration::from_secs(60)));
+    ///     handle.abort();
+    ///     assert!(handle.await.unwrap_err().is_cancelled());
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn abort(&self) {
         let Some(executor) = self.executor.upgrade() else {
             return; // the runtime is gone, and the task with it
@@ -90,6 +128,20 @@ impl<T> JoinHandle<T> {
     }
 
     /// True once the task has run to its end, panicked or been cancelled.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, spawn, yield_now};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let handle = spawn(async { 42 });
+    ///     while !handle.is_finished() {
+    ///         yield_now().await;
+    ///     }
+    ///     assert_eq!(handle.await.unwrap(), 42);
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn is_finished(&self) -> bool {
         if self.claimed {
             return true;

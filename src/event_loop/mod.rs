@@ -6,29 +6,101 @@
 //! calls the waker, which puts the task back on the run queue. When the
 //! run queue is empty the loop sleeps in one system call (`epoll_wait`,
 //! through mio) until the first timer is due or something wakes a task.
-//! Nothing ever blocks the thread except that one call, which is why one
-//! thread can serve thousands of waiting tasks.
+//! Nothing in the loop blocks the thread except that one call, which is
+//! why one thread can serve thousands of waiting tasks (as long as the
+//! tasks themselves do not block it: that is what `spawn_blocking` is for).
 //!
-//! Read the files in this order:
+//! ```
+//! use duet::event_loop::{Runtime, sleep, spawn};
+//! use std::time::{Duration, Instant};
 //!
-//! 1. `slab.rs`, then `task.rs`: what a task is, and the table that owns them.
-//! 2. `waker.rs`: how a wake becomes a key on a run queue.
-//! 3. `executor.rs`: the loop that polls; `runtime.rs`: `block_on`,
-//!    `spawn`; `context.rs`: how `spawn` finds the runtime;
-//!    `join_handle.rs`: awaiting, aborting and detaching tasks;
-//!    `budget.rs`: fairness inside one task's poll.
-//! 4. `reactor.rs`: sleeping in the kernel until a socket, a timer or
-//!    another thread needs the loop.
-//! 5. `timer.rs`, `timeout.rs`, `yield_now.rs`: the first futures built
-//!    on all that.
-//! 6. `io_source.rs`: the edge-triggered read/write discipline; `net/`:
-//!    TCP built on it.
-//! 7. `channel/`: async channels written by hand, wakers in plain sight;
-//!    `spawn_blocking.rs`: handing blocking work to another thread.
-//! 8. `child_wakers.rs`, `join.rs`, `join_all.rs`, `select.rs`: futures
-//!    that compose by polling each other, and cancellation by drop.
+//! let rt = Runtime::new()?;
+//! let start = Instant::now();
+//! rt.block_on(async {
+//!     let handles: Vec<_> = (0..100).map(|_| spawn(sleep(Duration::from_millis(50)))).collect();
+//!     for handle in handles {
+//!         handle.await.unwrap();
+//!     }
+//! });
+//! // A hundred waits at once, all on this thread: about 50 ms in all.
+//! println!("{:?}", start.elapsed());
+//! # Ok::<(), std::io::Error>(())
+//! ```
 //!
-//! The same programs on threads: [`crate::blocking`].
+//! The same program on threads is in [`crate::blocking`].
+//!
+//! ## The map: three layers
+//!
+//! ```text
+//!  +------------------------------------------------------------------+
+//!  | LEAF FUTURES: what a task awaits                                 |
+//!  |   yield_now.rs   timer.rs (sleep)   timeout.rs                   |
+//!  |   channel/ (mod, mpsc, waiters, oneshot)   spawn_blocking.rs     |
+//!  |   and futures made of futures: child_wakers.rs, join.rs,         |
+//!  |   join_all.rs, select.rs                                         |
+//!  +------------------------------------------------------------------+
+//!     | each leaves its task's Waker somewhere and returns Pending:
+//!     | a Sleep in the executor's timer table, a channel future in the
+//!     | channel, a yield in the executor's deferred list; a blocking
+//!     | thread wakes its task from outside, through the remote queue
+//!     v
+//!  +------------------------------+          +-------------------------+
+//!  | EXECUTOR: runs tasks         |   park   | REACTOR and its I/O     |
+//!  |   task.rs      waker.rs      | -------> | types: waits for the    |
+//!  |   executor.rs  task_turn.rs  |          | kernel (epoll, via mio) |
+//!  |   runtime.rs   context.rs    |   wake   |   reactor.rs            |
+//!  |   join_handle.rs budget.rs   | <------- |   precise_wakeup.rs     |
+//!  |                              |          |   io_source.rs          |
+//!  |   slab.rs                    |          |   net/ (TcpListener,    |
+//!  |                              |          |     TcpStream, halves)  |
+//!  +------------------------------+          +-------------------------+
+//! ```
+//!
+//! - The **executor** owns the tasks, the run queue and the timer table;
+//!   its loop (`executor.rs`) polls whatever is runnable and, when nothing
+//!   is, parks in the reactor for no longer than the earliest timer.
+//! - The **reactor** owns the `epoll` instance: it wakes the tasks whose
+//!   sockets became ready, and an eventfd lets other threads wake the
+//!   parked loop. `io_source.rs` and `net/` are the futures that wait on
+//!   it: every socket call is a non-blocking system call, and when that
+//!   would block, a waker left with the reactor.
+//! - The **leaf futures** need nothing more than a waker and a place to
+//!   leave it. They are built on the layers below, and two of them on
+//!   another leaf: `timeout` on a `Sleep`, `spawn_blocking` on a oneshot.
+//!
+//! ## Reading order
+//!
+//! Every file's "Read next:" line follows this order.
+//!
+//! 1. Two leaf futures first, to see the shape of every future:
+//!    `yield_now.rs` (`Pending` once, then `Ready`) and `timer.rs`
+//!    (`sleep`: a deadline and a waker in a table).
+//! 2. The executor: `task.rs` (what a task is) → `waker.rs` (how a wake
+//!    becomes a key on a run queue) → `executor.rs` (the loop, one turn in
+//!    numbered steps) → `task_turn.rs` (one poll of one task) →
+//!    `runtime.rs` (`block_on`, `spawn`) → `context.rs` (how `spawn` finds
+//!    the runtime) → `join_handle.rs` (awaiting, aborting and detaching
+//!    tasks) → `budget.rs` (fairness inside one task's poll) → `slab.rs`
+//!    (the table whose keys cannot go stale).
+//! 3. The reactor and its I/O types: `reactor.rs` (sleeping in the kernel
+//!    until a socket, a timer or another thread needs the loop) →
+//!    `precise_wakeup.rs` (a timerfd, so a park ends on the deadline's
+//!    microsecond, not the next millisecond) →
+//!    `io_source.rs` (the edge-triggered read/write discipline) → `net/`
+//!    (`mod.rs`, `listener.rs`, `stream.rs`, `split.rs`: TCP built on it).
+//! 4. The other leaf futures: `channel/` (`mod.rs`, `mpsc.rs`,
+//!    `waiters.rs`, `oneshot.rs`: async channels written by hand, wakers in
+//!    plain sight) → `spawn_blocking.rs` (handing blocking work to another
+//!    thread) → `timeout.rs` (racing a future against a `Sleep`).
+//! 5. Futures that compose by polling each other (`docs/COMPOSING.md`):
+//!    `child_wakers.rs` (a waker per child, so only the woken child is
+//!    polled) → `join.rs` → `join_all.rs` → `select.rs` (the loser is
+//!    dropped: cancellation).
+//!
+//! Then `trace/` ([`crate::trace`]): how both runtimes report what they
+//! do. The same programs on threads: [`crate::blocking`].
+//!
+//! Read next: `yield_now.rs`.
 
 mod budget;
 pub mod channel;

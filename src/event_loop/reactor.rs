@@ -10,16 +10,17 @@
 //!
 //! **Wakes from other threads** arrive as an event too: a [`mio::Waker`]
 //! (an eventfd) is registered with the poll, and [`Unparker`] writes to
-//! it. This closes the "check, then sleep" race (PITFALLS.md #3): a wake
+//! it. This closes the "check, then sleep" race (docs/PITFALLS.md #3): a wake
 //! that lands after the loop found nothing to do but before it entered
 //! `epoll_wait` has already made the eventfd readable, so the wait returns
-//! at once. No `thread::park` token can be stolen either (PITFALLS.md #4).
+//! at once. No `thread::park` token can be stolen either (docs/PITFALLS.md
+//! #4).
 //!
 //! **Sockets** are registered once, for both directions, *edge-triggered*:
 //! the kernel reports a change from "not ready" to "ready", once. So the
 //! reactor remembers readiness per source and direction, and only the I/O
 //! code clears it, when a system call says `WouldBlock` or a short read or
-//! write proves the kernel's buffer empty or full (PITFALLS.md #8).
+//! write proves the kernel's buffer empty or full (docs/PITFALLS.md #8).
 //! The I/O side of that contract is in `io_source.rs`.
 //!
 //! Each source's token is its slab key (see `slab.rs`), generation and
@@ -27,7 +28,8 @@
 //! a new socket, carries the old generation and is ignored: the newcomer
 //! is never woken for its predecessor's event.
 //!
-//! Read next: `timer.rs`; the I/O side of readiness is in `io_source.rs`.
+//! Read next: `precise_wakeup.rs`, then `io_source.rs`, the I/O side of
+//! readiness.
 
 use super::precise_wakeup::PreciseWakeup;
 use super::slab::{Key, Slab};
@@ -130,7 +132,7 @@ impl Reactor {
             // and timers, and parks again if there is still nothing to do.
             // (`tests/event_loop_executor.rs` stops and continues a parked
             // loop to make this happen.) Any other error means the epoll
-            // descriptor itself is broken, which no test can arrange.
+            // descriptor itself is broken: the loop cannot wait any more.
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return,
             Err(error) => panic!("duet: the event loop's epoll_wait failed: {error}"),
         }
@@ -153,7 +155,7 @@ impl Reactor {
             }
         }
         drop(events);
-        // Wake with no borrow held (PITFALLS.md #9).
+        // Wake with no borrow held (docs/PITFALLS.md #9).
         for waker in to_wake.drain(..) {
             waker.wake();
         }

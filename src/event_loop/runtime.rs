@@ -29,6 +29,15 @@ use std::rc::Rc;
 ///
 /// It is `!Send`: its tasks may hold `Rc`s and other `!Send` values, so the
 /// runtime must stay on the thread that made it.
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// let answer = rt.block_on(async { spawn(async { 6 * 7 }).await.unwrap() });
+/// assert_eq!(answer, 42);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Runtime {
     executor: Rc<Executor>,
 }
@@ -37,6 +46,14 @@ impl Runtime {
     /// A new runtime with an empty task table, no timers and its own
     /// `epoll` instance. Fails only if the OS refuses the epoll/eventfd
     /// descriptors (for example when out of file descriptors).
+    ///
+    /// ```
+    /// use duet::event_loop::Runtime;
+    ///
+    /// let rt = Runtime::new()?;
+    /// assert_eq!(rt.block_on(async { "hello" }), "hello");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn new() -> io::Result<Runtime> {
         Ok(Runtime {
             executor: Executor::new()?,
@@ -51,6 +68,16 @@ impl Runtime {
     /// panics (the panic passes through to the caller, as a panic in a
     /// plain function call would). A panicking *spawned* task does not
     /// reach here: its `JoinHandle` reports it.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, spawn};
+    ///
+    /// let rt = Runtime::new()?;
+    /// let handle = rt.block_on(async { spawn(async { "still here" }) });
+    /// // block_on has returned before the task ran; the next block_on runs it.
+    /// assert_eq!(rt.block_on(async { handle.await }).unwrap(), "still here");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn block_on<F: Future>(&self, future: F) -> F::Output {
         let _entered = context::enter(&self.executor);
         self.executor.run_until(pin!(future))
@@ -75,11 +102,28 @@ impl std::fmt::Debug for Runtime {
 }
 
 /// Starts `future` as a new task on the runtime running on this thread,
-/// and returns a handle to await its output. The task first runs when the
-/// caller yields or awaits. The future need not be `Send`.
+/// and returns a handle to await its output. Spawning never polls: the
+/// task first runs once the caller gives the thread back (its poll returns
+/// `Pending`, at an `.await` that must wait or a `yield_now`). The future
+/// need not be `Send`.
 ///
 /// # Panics
 /// Outside `Runtime::block_on` (no runtime is running on this thread).
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let handles: Vec<_> = (1..=3).map(|i| spawn(async move { i * 10 })).collect();
+///     let mut total = 0;
+///     for handle in handles {
+///         total += handle.await.unwrap();
+///     }
+///     assert_eq!(total, 60);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[track_caller]
 pub fn spawn<F>(future: F) -> JoinHandle<F::Output>
 where
@@ -92,6 +136,16 @@ where
 }
 
 /// As [`spawn`], with a name that traces show next to the task's number.
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn_named};
+/// use duet::trace::capture;
+///
+/// let rt = Runtime::new()?;
+/// let (_, events) = capture(|| rt.block_on(async { spawn_named("greeter", async {}).await }));
+/// assert!(events.iter().any(|e| e.task_name.as_deref() == Some("greeter")));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,

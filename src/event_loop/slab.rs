@@ -12,7 +12,7 @@
 //! removing an entry bumps the slot's generation, so every key handed out
 //! before no longer matches. Lookups with a stale key find nothing.
 //!
-//! Read next: `task.rs`.
+//! Read next: `reactor.rs`, the other table keyed this way.
 
 /// Names a slot and the generation of the entry it was handed out for.
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -35,9 +35,8 @@ impl Key {
         }
     }
 
-    /// Packs the key into one `usize` (a `mio::Token` carries one).
-    /// (The two halves never overlap, so `|` and `^` give the same
-    /// number here.)
+    /// Packs the key into one `usize` (a `mio::Token` carries one): the
+    /// generation in the high 32 bits, the index in the low 32.
     pub(crate) fn to_usize(self) -> usize {
         ((self.generation as usize) << 32) | self.index as usize
     }

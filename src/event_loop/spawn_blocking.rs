@@ -25,7 +25,7 @@
 //! Aborting the handle drops the waiting task; the thread cannot be
 //! stopped and runs its closure to the end, its result dropped.
 //!
-//! Read next: `src/trace/mod.rs`, how both runtimes report what they do.
+//! Read next: `timeout.rs`, the last leaf future.
 
 use super::channel::oneshot;
 use super::context;
@@ -39,6 +39,21 @@ use std::thread;
 ///
 /// # Panics
 /// Outside `Runtime::block_on`, or if the OS refuses a new thread.
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn_blocking};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let handle = spawn_blocking(|| {
+///         std::thread::sleep(Duration::from_millis(10)); // blocks its own thread
+///         42
+///     });
+///     assert_eq!(handle.await.unwrap(), 42);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[track_caller]
 pub fn spawn_blocking<T, F>(f: F) -> JoinHandle<T>
 where

@@ -19,7 +19,8 @@
 //! the inner future is boxed instead. The price is one allocation per
 //! `timeout` call.
 //!
-//! Read next: `yield_now.rs`.
+//! Read next: `docs/COMPOSING.md`, then `child_wakers.rs`: futures that
+//! compose by polling each other.
 
 use super::timer::{Sleep, sleep};
 use std::fmt;
@@ -29,6 +30,17 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 
 /// The error of a [`timeout`] whose deadline came first.
+///
+/// ```
+/// use duet::event_loop::{Runtime, timeout};
+/// use std::future::pending;
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// let result = rt.block_on(timeout(Duration::ZERO, pending::<()>()));
+/// assert_eq!(result.unwrap_err().to_string(), "deadline has elapsed");
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Elapsed {
     _private: (),
@@ -54,6 +66,20 @@ impl Elapsed {
 ///
 /// Cancel safe exactly when `future` is: dropping a `Timeout` (or its
 /// deadline passing) drops `future` where it stands.
+///
+/// ```
+/// use duet::event_loop::{Runtime, sleep, timeout};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let quick = timeout(Duration::from_secs(5), async { 42 }).await;
+///     assert_eq!(quick, Ok(42));
+///     let slow = timeout(Duration::from_millis(10), sleep(Duration::from_secs(60))).await;
+///     assert!(slow.is_err());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future: Box::pin(future),
@@ -62,6 +88,18 @@ pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
 }
 
 /// The future made by [`timeout`].
+///
+/// ```
+/// use duet::event_loop::{Runtime, timeout};
+/// use std::future::pending;
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new()?;
+/// // `pending` never wakes its task; the Timeout's own timer does.
+/// let bounded = timeout(Duration::from_millis(10), pending::<()>());
+/// assert!(rt.block_on(bounded).is_err());
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[must_use = "a Timeout does nothing unless you .await it"]
 pub struct Timeout<F> {
     future: Pin<Box<F>>,

@@ -18,7 +18,7 @@
 //! rounding deadlines to ticks and of a good deal more code; a teaching
 //! runtime takes the exact, obvious structure.
 //!
-//! Two rules make timers correct rather than approximately right:
+//! Three rules make timers correct rather than approximately right:
 //!
 //! - never early: `Sleep::poll` itself compares `Instant::now()` with the
 //!   deadline, so a spurious wake cannot end a sleep early; and mio rounds
@@ -34,7 +34,7 @@
 //! The table sits behind a mutex so that `Sleep` is `Send` and can be
 //! dropped on any thread; the loop is its only busy user.
 //!
-//! Read next: `timeout.rs`, then `yield_now.rs`.
+//! Read next: `task.rs`, what the loop keeps for each task it polls.
 
 use super::budget;
 use super::context;
@@ -118,6 +118,16 @@ impl TimerTable {
 /// A future that completes at a deadline. Made by [`sleep`] or
 /// [`sleep_until`]; it may be created anywhere (even outside `block_on`)
 /// and registers its timer when first polled.
+///
+/// ```
+/// use duet::event_loop::{Runtime, sleep};
+/// use std::time::Duration;
+///
+/// let nap = sleep(Duration::from_millis(5)); // made outside any runtime
+/// let rt = Runtime::new()?;
+/// rt.block_on(nap); // registers its timer on the first poll
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[must_use = "a Sleep does nothing unless you .await it"]
 pub struct Sleep {
     deadline: Instant,
@@ -135,11 +145,37 @@ struct Registration {
 /// Cancel safe: dropping a `Sleep` removes its timer. A new `sleep` starts
 /// a new duration, so to keep a deadline across a `select` loop, poll
 /// `&mut` one `Sleep` (it is `Unpin`) or use [`sleep_until`].
+///
+/// ```
+/// use duet::event_loop::{Runtime, sleep};
+/// use std::time::{Duration, Instant};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let start = Instant::now();
+///     sleep(Duration::from_millis(10)).await;
+///     assert!(start.elapsed() >= Duration::from_millis(10));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
 
 /// Waits until `deadline`. A deadline in the past completes at once.
+///
+/// ```
+/// use duet::event_loop::{Runtime, sleep_until};
+/// use std::time::{Duration, Instant};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let deadline = Instant::now() + Duration::from_millis(10);
+///     sleep_until(deadline).await;
+///     assert!(Instant::now() >= deadline);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn sleep_until(deadline: Instant) -> Sleep {
     Sleep {
         deadline,
@@ -157,6 +193,14 @@ pub(crate) fn deadline_after(duration: Duration) -> Instant {
 
 impl Sleep {
     /// When this sleep completes.
+    ///
+    /// ```
+    /// use duet::event_loop::sleep_until;
+    /// use std::time::{Duration, Instant};
+    ///
+    /// let deadline = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(sleep_until(deadline).deadline(), deadline);
+    /// ```
     pub fn deadline(&self) -> Instant {
         self.deadline
     }

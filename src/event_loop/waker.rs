@@ -9,7 +9,7 @@
 //! Waking does one thing: put the key on a run queue. It never polls the
 //! task there and then. Polling inside `wake` would run user code inside
 //! whoever called `wake`, perhaps while they hold a lock, which is how
-//! executors deadlock (PITFALLS.md #9).
+//! executors deadlock (docs/PITFALLS.md #9).
 //!
 //! There are two run queues, because there are two kinds of caller:
 //!
@@ -104,7 +104,7 @@ pub(crate) struct TaskWaker {
     pub(crate) id: TaskId,
     /// True while the key sits on a run queue. A wake that finds it already
     /// true does nothing, so a task woken a thousand times before it runs
-    /// is queued, and polled, once (PITFALLS.md #6).
+    /// is queued, and polled, once (docs/PITFALLS.md #6).
     queued: AtomicBool,
     remote: Arc<RemoteQueue>,
 }

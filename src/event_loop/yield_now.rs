@@ -14,7 +14,7 @@
 //! see `executor.rs`). So a task that yields in a loop cannot starve
 //! sockets, timers or other tasks (docs/PITFALLS.md #7).
 //!
-//! Read next: `io_source.rs`, where sockets meet the reactor.
+//! Read next: `timer.rs`, a future that waits for a deadline.
 
 use super::context;
 use std::future::Future;
@@ -24,11 +24,32 @@ use std::task::{Context, Poll};
 /// Lets every other runnable task run once, and the loop look at its
 /// sockets, timers and wakes from other threads, before this one
 /// continues.
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn, yield_now};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let handle = spawn(async { 42 });
+///     yield_now().await; // every queued task runs once: the spawned one too
+///     assert!(handle.is_finished());
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn yield_now() -> YieldNow {
     YieldNow { yielded: false }
 }
 
 /// The future made by [`yield_now`].
+///
+/// ```
+/// use duet::event_loop::{Runtime, yield_now};
+///
+/// let rt = Runtime::new()?;
+/// let yielding = yield_now(); // a YieldNow: nothing happens until it is polled
+/// rt.block_on(yielding);
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[must_use = "yield_now does nothing unless you .await it"]
 #[derive(Debug)]
 pub struct YieldNow {

@@ -7,9 +7,12 @@
 //! CPU workload's size as the parent calibrated it. They are left out of
 //! `--help` because no person needs to type them.
 //!
-//! Read next: the runtimes themselves, starting at `src/lib.rs`; then run
-//! `cargo run --release -- --tasks 2000 --only timers` and read the table
-//! again.
+//! Run `cargo run --release -- --tasks 2000 --only timers` and read the
+//! table again: more tasks, the same one event-loop thread.
+//!
+//! Read next: the tests, starting with `tests/pitfalls.rs` (the bugs
+//! hand-written executors keep hitting, one test each, catalogued in
+//! `docs/PITFALLS.md`).
 
 use super::workloads::{Params, Run, RuntimeKind, Workload};
 use std::path::PathBuf;

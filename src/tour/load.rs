@@ -14,7 +14,7 @@
 //! so that the timed part measures round trips, not connection set-up.
 //! Each client checks that every reply is exactly what it sent.
 //!
-//! Read next: `workloads/network.rs`, the servers it drives.
+//! Read next: `measure.rs`, which runs the workloads and measures them.
 
 use std::fmt;
 use std::io::{self, Read, Write};

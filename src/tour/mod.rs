@@ -8,10 +8,11 @@
 //! hidden `--child` flag; each child measures itself and prints one line.
 //! The children run one at a time, so they never compete for the CPU.
 //!
-//! Read next: `workloads/mod.rs` (what is run, on which runtime), then
-//! `measure.rs` (how it is measured), `report.rs` and `explain.rs` (how it
-//! is shown and read), `timeline.rs` (the picture) and `args.rs` (the
-//! flags). `load.rs` is the network clients.
+//! Read next: `workloads/mod.rs` (what is run, on which runtime, in
+//! `timers.rs`, `cpu.rs` and `network.rs`), then `load.rs` (the network
+//! clients), `measure.rs` (how it is measured), `report.rs` and
+//! `explain.rs` (how it is shown and read), `timeline.rs` (the picture)
+//! and `args.rs` (the flags).
 
 mod args;
 mod explain;

@@ -12,8 +12,7 @@
 //! The run is in this process, not a child: it measures nothing, and the
 //! clients (`load.rs`, plain std) record no events of their own.
 //!
-//! Read next: the tests, starting with `tests/pitfalls.rs`: the bugs
-//! hand-written executors keep hitting, one test each.
+//! Read next: `args.rs`, the tour's flags.
 
 use super::load;
 use super::workloads::{RuntimeKind, network};

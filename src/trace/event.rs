@@ -13,9 +13,22 @@ use std::sync::Arc;
 use std::time::Duration;
 
 /// One thing a runtime did.
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn_named};
+/// use duet::trace::{EventKind, capture};
+///
+/// let rt = Runtime::new()?;
+/// let (_, events) = capture(|| rt.block_on(async { spawn_named("worker", async {}).await }));
+/// let spawned = events.iter().find(|e| e.kind == EventKind::Spawn).unwrap();
+/// assert!(spawned.task.is_some());
+/// println!("{spawned}"); // e.g. "0.012ms  main  task 5 (worker)  spawn"
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
-    /// When, since the capture began (or the process, under `DUET_TRACE`).
+    /// When: since the capture began (for a line printed under
+    /// `DUET_TRACE`, since the process's first event).
     pub at: Duration,
     /// The OS thread that recorded it: its name, or its id if unnamed.
     pub thread: String,
@@ -28,6 +41,17 @@ pub struct Event {
 }
 
 /// What happened.
+///
+/// ```
+/// use duet::blocking::{Runtime, sleep};
+/// use duet::trace::{EventKind, capture};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new();
+/// let (_, events) = capture(|| rt.block_on(|| sleep(Duration::from_millis(1))));
+/// assert!(events.iter().any(|e| e.kind == EventKind::Block { on: "sleep" }));
+/// assert!(events.iter().any(|e| e.kind == EventKind::Unblock));
+/// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum EventKind {
     /// A task was created (either runtime).
@@ -91,6 +115,20 @@ pub enum EventKind {
 }
 
 /// What a pending event-loop task waits for.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel, spawn};
+/// use duet::trace::{EventKind, WaitOn, capture};
+///
+/// let rt = Runtime::new()?;
+/// let (tx, rx) = channel::unbounded::<()>();
+/// let ((), events) = capture(|| rt.block_on(async {
+///     spawn(async move { drop(tx) }); // runs only once block_on waits
+///     assert_eq!(rx.recv().await, None);
+/// }));
+/// assert!(events.iter().any(|e| e.kind == EventKind::Wait { on: WaitOn::Channel }));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WaitOn {
     /// A socket (by file descriptor) to become readable.

@@ -10,6 +10,20 @@
 //!   happens, one aligned line each: time, thread, task, what happened.
 //!   `DUET_TRACE=1 cargo run --example echo_event_loop` reads as a story.
 //!
+//! ```
+//! use duet::event_loop::{Runtime, spawn};
+//! use duet::trace::{capture, render_svg};
+//!
+//! let rt = Runtime::new()?;
+//! let (_, events) = capture(|| rt.block_on(async { spawn(async {}).await }));
+//! for event in &events {
+//!     println!("{event}"); // spawn, poll start, poll end, wake, ...
+//! }
+//! let picture = render_svg(&events); // an SVG timeline of the same events
+//! # assert!(picture.starts_with("<svg"));
+//! # Ok::<(), std::io::Error>(())
+//! ```
+//!
 //! When neither is on, a trace point costs one relaxed atomic load and a
 //! branch that is never taken: see `enabled` in `recorder.rs`.
 //!

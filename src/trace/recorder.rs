@@ -1,9 +1,17 @@
 //! The switch, and the one list every thread appends to.
 //!
-//! A trace point in the runtimes looks like this:
+//! A trace point in the runtimes is one line,
+//! `trace::emit(|| (Some(task_id), EventKind::PollStart))`, and what it
+//! records is what [`capture`] hands back:
 //!
-//! ```ignore
-//! trace::emit(|| (Some(task_id), EventKind::PollStart));
+//! ```
+//! use duet::event_loop::{Runtime, spawn};
+//! use duet::trace::{EventKind, capture};
+//!
+//! let rt = Runtime::new()?;
+//! let (_, events) = capture(|| rt.block_on(async { spawn(async {}).await }));
+//! assert!(events.iter().any(|event| event.kind == EventKind::PollStart));
+//! # Ok::<(), std::io::Error>(())
 //! ```
 //!
 //! `emit` is `#[inline]` and does one thing before anything else: a
@@ -187,6 +195,19 @@ impl Drop for CurrentTask {
 /// # Panics
 /// If called inside another `capture` on the same thread (it would wait
 /// for itself forever).
+///
+/// ```
+/// use duet::event_loop::{Runtime, spawn};
+/// use duet::trace::capture;
+///
+/// let rt = Runtime::new()?;
+/// let (answer, events) = capture(|| rt.block_on(async { spawn(async { 42 }).await }));
+/// assert_eq!(answer.unwrap(), 42);
+/// for event in &events {
+///     println!("{event}"); // one line each, as DUET_TRACE prints them
+/// }
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Event>) {
     static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
     assert!(

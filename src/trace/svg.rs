@@ -13,8 +13,8 @@
 //! The SVG is self-contained (no scripts, no external assets), so a
 //! browser, an image viewer or a README can show it as it is.
 //!
-//! Read next: the tour (`src/tour/`), which draws the same workload on
-//! both runtimes, one picture above the other.
+//! Read next: `src/main.rs`, the tour, which measures both runtimes and
+//! draws the same workload on each, one picture above the other.
 
 use super::event::{Event, EventKind, Millis};
 use std::collections::HashMap;
@@ -30,6 +30,18 @@ const TOP: f64 = 30.0;
 const MAX_LANES: usize = 40;
 
 /// Renders `events` (from [`crate::trace::capture`]) as an SVG document.
+///
+/// ```
+/// use duet::event_loop::{Runtime, yield_now};
+/// use duet::trace::{capture, render_svg};
+///
+/// let rt = Runtime::new()?;
+/// let (_, events) = capture(|| rt.block_on(yield_now()));
+/// let svg = render_svg(&events);
+/// assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
+/// // std::fs::write("timeline.svg", svg)?; then open it in a browser
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn render_svg(events: &[Event]) -> String {
     let timeline = Timeline::build(events);
     let mut svg = String::new();
@@ -39,6 +51,15 @@ pub fn render_svg(events: &[Event]) -> String {
 
 /// An HTML page with one timeline per `(title, events)` section, one above
 /// the other, on a shared explanation of the marks.
+///
+/// ```
+/// use duet::trace::{capture, render_html};
+///
+/// let ((), blocking) = capture(|| duet::blocking::sleep(std::time::Duration::from_millis(1)));
+/// let ((), event_loop) = capture(|| duet::event_loop::Runtime::new().unwrap().block_on(async {}));
+/// let page = render_html("one wait, twice", &[("blocking", &blocking), ("event loop", &event_loop)]);
+/// assert!(page.contains("<h2>blocking</h2>") && page.contains("<h2>event loop</h2>"));
+/// ```
 pub fn render_html(page_title: &str, sections: &[(&str, &[Event])]) -> String {
     let mut html = String::new();
     let _ = write!(
@@ -256,8 +277,7 @@ impl Timeline {
                 "<line x1=\"{x:.1}\" y1=\"{middle:.1}\" x2=\"{:.1}\" y2=\"{middle:.1}\" stroke=\"#999\"/>",
                 x + w
             );
-            // The label only where it fits, at about 6 px a letter. (`>=`
-            // would differ only for a line exactly that long.)
+            // The label only where it fits, at about 6 px a letter.
             if let Some(label) = &wait.label
                 && w > 6.0 * label.len() as f64
             {

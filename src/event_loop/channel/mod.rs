@@ -36,6 +36,22 @@ use std::sync::Arc;
 use waiters::Ticket;
 
 /// A channel with no limit: `send` never waits (memory is the limit).
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (tx, rx) = channel::unbounded();
+///     tx.send("one").await.unwrap();
+///     tx.send("two").await.unwrap(); // never waits
+///     drop(tx);
+///     assert_eq!(rx.recv().await, Some("one"));
+///     assert_eq!(rx.recv().await, Some("two"));
+///     assert_eq!(rx.recv().await, None); // every sender is gone
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
     channel(None)
 }
@@ -46,6 +62,21 @@ pub fn unbounded<T>() -> (Sender<T>, Receiver<T>) {
 ///
 /// # Panics
 /// If `capacity` is 0 (there is no rendezvous channel on either runtime).
+///
+/// ```
+/// use duet::event_loop::channel::{self, TrySendError};
+/// use duet::event_loop::Runtime;
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (tx, rx) = channel::bounded(1);
+///     tx.send("a").await.unwrap();
+///     assert_eq!(tx.try_send("b"), Err(TrySendError::Full("b"))); // send would wait
+///     assert_eq!(rx.recv().await, Some("a"));
+///     tx.send("b").await.unwrap(); // room again
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn bounded<T>(capacity: usize) -> (Sender<T>, Receiver<T>) {
     assert!(
         capacity > 0,
@@ -60,11 +91,51 @@ fn channel<T>(capacity: Option<usize>) -> (Sender<T>, Receiver<T>) {
 }
 
 /// The sending side. Clone it to send from several tasks or threads.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (tx, rx) = channel::unbounded();
+///     for i in 1..=3 {
+///         let tx = tx.clone();
+///         spawn(async move { tx.send(i).await.unwrap() });
+///     }
+///     drop(tx);
+///     let mut sum = 0;
+///     while let Some(i) = rx.recv().await {
+///         sum += i;
+///     }
+///     assert_eq!(sum, 6);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Sender<T> {
     chan: Arc<Chan<T>>,
 }
 
 /// The receiving side. Share it (`Rc`/`Arc`) to receive from several tasks.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (tx, rx) = channel::unbounded();
+///     spawn(async move {
+///         for word in ["hello", "world"] {
+///             tx.send(word).await.unwrap();
+///         }
+///     });
+///     let mut words = Vec::new();
+///     while let Some(word) = rx.recv().await {
+///         words.push(word);
+///     }
+///     assert_eq!(words, ["hello", "world"]);
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Receiver<T> {
     chan: Arc<Chan<T>>,
 }
@@ -96,6 +167,19 @@ impl<T> Sender<T> {
     /// never sent *and* lost: a dropped `send` either queued it in the
     /// poll that returned `Ready`, or did not queue it.) Use `try_send`
     /// where a value must not be lost to a `select`.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, channel};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (tx, rx) = channel::bounded(4);
+    ///     drop(rx);
+    ///     let error = tx.send("lost").await.unwrap_err();
+    ///     assert_eq!(error.into_inner(), "lost");
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn send(&self, value: T) -> Result<(), SendError<T>> {
         let mut value = Some(value);
         let mut line = InLine {
@@ -109,6 +193,15 @@ impl<T> Sender<T> {
     /// Sends without waiting: `Full` if the channel is full, `Closed` if
     /// the receiver is gone. Needs no runtime, so any thread can feed a
     /// loop with it.
+    ///
+    /// ```
+    /// use duet::event_loop::channel;
+    ///
+    /// let (tx, rx) = channel::bounded(8);
+    /// // No runtime needed: a plain thread can feed a loop.
+    /// std::thread::spawn(move || tx.try_send(42).unwrap()).join().unwrap();
+    /// assert_eq!(rx.try_recv(), Some(42));
+    /// ```
     pub fn try_send(&self, value: T) -> Result<(), TrySendError<T>> {
         self.chan.try_send(value)
     }
@@ -120,6 +213,19 @@ impl<T> Receiver<T> {
     ///
     /// Cancel safe: a value leaves the queue only in the poll that returns
     /// it, and a dropped `recv` passes on any wake-up it was given.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, channel, spawn};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (tx, rx) = channel::bounded(1);
+    ///     spawn(async move { tx.send(7).await.unwrap() });
+    ///     assert_eq!(rx.recv().await, Some(7)); // waits until the task has sent
+    ///     assert_eq!(rx.recv().await, None); // the task is done, its sender gone
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn recv(&self) -> Option<T> {
         let mut line = InLine {
             chan: &self.chan,
@@ -130,6 +236,15 @@ impl<T> Receiver<T> {
     }
 
     /// Takes a value if one is queued, without waiting.
+    ///
+    /// ```
+    /// use duet::event_loop::channel;
+    ///
+    /// let (tx, rx) = channel::unbounded();
+    /// assert_eq!(rx.try_recv(), None); // nothing yet, and no waiting
+    /// tx.try_send(7).unwrap();
+    /// assert_eq!(rx.try_recv(), Some(7));
+    /// ```
     pub fn try_recv(&self) -> Option<T> {
         self.chan.try_recv()
     }

@@ -2,7 +2,8 @@
 //!
 //! All state sits behind one mutex: the queue, the counts of live ends,
 //! and two [`Waiters`] lists, receivers waiting for a value and senders
-//! waiting for a free slot. Every operation follows the same handshake:
+//! waiting for a free slot. Every async `send` and `recv` follows the same
+//! handshake:
 //!
 //! 1. lock, and **check** whether it can go on (a value to take, a slot
 //!    to fill, or the other side gone);
@@ -12,12 +13,12 @@
 //!    same lock, takes the waker(s) to wake, unlocks, and only then wakes.
 //!
 //! Because the check and the store happen under one lock, no send can slip
-//! in between them: the "check, then sleep" race (PITFALLS.md #3) has no
+//! in between them: the "check, then sleep" race (docs/PITFALLS.md #3) has no
 //! gap to happen in. Were the waker stored *after* unlocking, a value sent
 //! in that gap would wake nobody, and the receiver would sleep forever
 //! next to a non-empty queue. Waking after unlocking keeps foreign code
 //! (a waker of another executor) from running under our lock
-//! (PITFALLS.md #9).
+//! (docs/PITFALLS.md #9).
 //!
 //! Read next: `waiters.rs`, the line of waiting senders and receivers.
 
@@ -144,9 +145,9 @@ impl<T> Chan<T> {
         }
         let mut state = self.state.lock();
         // Pass the wake-up on only if it was ours and the slot is still
-        // free. (Mutation testing: `&&` → `||` wakes the next sender in
-        // other cases too; it finds the channel full and waits again: a
-        // wasted poll, not a wrong result.)
+        // free. Passing it on in other cases too would be harmless but
+        // wasteful: the next sender would find the channel full and wait
+        // again.
         let pass_on = state.senders_waiting.cancel(ticket) && !state.is_full();
         let next = if pass_on {
             state.senders_waiting.choose_one()
@@ -163,7 +164,8 @@ impl<T> Chan<T> {
             return;
         }
         let mut state = self.state.lock();
-        // As in `cancel_send` (and so is its `&&` → `||` mutant).
+        // As in `cancel_send`: only our own wake-up, only if a value is
+        // still there for the next receiver.
         let pass_on = state.receivers_waiting.cancel(ticket) && !state.queue.is_empty();
         let next = if pass_on {
             state.receivers_waiting.choose_one()

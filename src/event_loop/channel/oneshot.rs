@@ -4,7 +4,7 @@
 //! leaves its waker in the shared slot; `send` puts the value in and wakes
 //! it; dropping the sender without sending wakes it too, so it can return
 //! `None` instead of waiting forever. (That last wake is the one
-//! hand-written channels forget; PITFALLS.md #1.)
+//! hand-written channels forget; docs/PITFALLS.md #1.)
 //!
 //! Read next: `../spawn_blocking.rs`.
 
@@ -16,6 +16,18 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 
 /// Makes a oneshot channel.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel, spawn};
+///
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let (reply_tx, reply_rx) = channel::oneshot();
+///     spawn(async move { reply_tx.send("pong").unwrap() });
+///     assert_eq!(reply_rx.recv().await, Some("pong"));
+/// });
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub fn oneshot<T>() -> (Sender<T>, Receiver<T>) {
     let slot = Arc::new(Mutex::new(Slot {
         value: None,
@@ -34,6 +46,16 @@ struct Slot<T> {
 }
 
 /// Sends the one value.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel};
+///
+/// let (tx, rx) = channel::oneshot();
+/// tx.send(1).unwrap(); // not async: a oneshot send never waits
+/// let rt = Runtime::new()?;
+/// assert_eq!(rt.block_on(rx.recv()), Some(1));
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Sender<T> {
     slot: Arc<Mutex<Slot<T>>>,
 }
@@ -44,12 +66,30 @@ pub struct Sender<T> {
 /// Cancel safe when polled through `&mut` (it is `Unpin`): the value is
 /// taken only by the poll that returns it. Dropping the receiver itself
 /// drops a value already sent, and makes a later `send` fail.
+///
+/// ```
+/// use duet::event_loop::{Runtime, channel};
+///
+/// let rt = Runtime::new()?;
+/// let (tx, rx) = channel::oneshot::<u8>();
+/// drop(tx); // dropped unused: the receiver is told, not left waiting
+/// assert_eq!(rt.block_on(rx), None); // the receiver is itself a future
+/// # Ok::<(), std::io::Error>(())
+/// ```
 pub struct Receiver<T> {
     slot: Arc<Mutex<Slot<T>>>,
 }
 
 impl<T> Sender<T> {
     /// Sends `value`; gives it back if the receiver is gone.
+    ///
+    /// ```
+    /// use duet::event_loop::channel;
+    ///
+    /// let (tx, rx) = channel::oneshot();
+    /// drop(rx);
+    /// assert_eq!(tx.send(5), Err(5)); // nobody to receive it: the value comes back
+    /// ```
     pub fn send(self, value: T) -> Result<(), T> {
         let mut slot = self.slot.lock();
         if !slot.receiver_alive {
@@ -81,6 +121,18 @@ impl<T> Drop for Sender<T> {
 impl<T> Receiver<T> {
     /// Waits for the value; the same as `.await` on the receiver, named
     /// like `blocking::channel::oneshot::Receiver::recv` for parity.
+    ///
+    /// ```
+    /// use duet::event_loop::{Runtime, channel, spawn_blocking};
+    ///
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let (tx, rx) = channel::oneshot();
+    ///     spawn_blocking(move || tx.send("from a thread").unwrap());
+    ///     assert_eq!(rx.recv().await, Some("from a thread"));
+    /// });
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub async fn recv(self) -> Option<T> {
         self.await
     }
@@ -97,8 +149,8 @@ impl<T> Future for Receiver<T> {
         if !slot.sender_alive {
             return Poll::Ready(None);
         }
-        // Keeping an equal waker saves a clone, no more. (Mutation testing:
-        // `will_wake` → `false` clones every time; slower, not wrong.)
+        // Keeping an equal waker saves a clone, no more: replacing it every
+        // time would be slower, not wrong.
         match &mut slot.waker {
             Some(stored) if stored.will_wake(cx.waker()) => {}
             stored => *stored = Some(cx.waker().clone()),

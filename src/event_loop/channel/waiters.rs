@@ -1,10 +1,18 @@
-//! `Waiters`: a first-come-first-served list of parked wakers, and the
-//! rule that keeps a wake-up from being lost when a waiter gives up.
+//! `Waiters`: a list of parked wakers, woken oldest first, and the rule
+//! that keeps a wake-up from being lost when a waiter gives up.
 //!
 //! A future that must wait (`recv` on an empty channel, `send` on a full
 //! one) registers here under a ticket number. The other side *chooses*
 //! waiters by popping them off the front and waking them. A chosen waiter
 //! is off the list; the next time it is polled it tries again.
+//!
+//! Wakes go oldest first, but service is not strictly first-come,
+//! first-served: between the wake and the chosen waiter's poll, a
+//! newcomer (a `try_send`, or a future polled for the first time) may take
+//! the freed slot or the value. The woken waiter then finds nothing, and
+//! joins the list again at the back, with a new ticket. Nothing is lost,
+//! only the order; strict fairness would need the slot reserved for the
+//! chosen waiter, a hand-off this channel does not do.
 //!
 //! The trap: a waiter is chosen, then dropped (cancelled by a `timeout`,
 //! say) before it is polled. The wake-up it was given dies with it, and

@@ -27,6 +27,23 @@ use std::time::{Duration, Instant};
 pub const RESOURCE_BACKOFF: Duration = Duration::from_millis(50);
 
 /// A TCP socket that listens for connections.
+///
+/// ```
+/// use duet::event_loop::net::{TcpListener, TcpStream};
+/// use duet::event_loop::{Runtime, spawn};
+///
+/// # fn main() -> std::io::Result<()> {
+/// let rt = Runtime::new()?;
+/// rt.block_on(async {
+///     let listener = TcpListener::bind("127.0.0.1:0")?;
+///     let addr = listener.local_addr()?;
+///     let client_task = spawn(async move { TcpStream::connect(addr).await });
+///     let (_server, peer) = listener.accept().await?;
+///     assert_eq!(peer, client_task.await.unwrap()?.local_addr()?);
+///     Ok(())
+/// })
+/// # }
+/// ```
 pub struct TcpListener {
     io: IoSource<mio::net::TcpListener>,
     /// Set when `accept` hit a resource limit: no retry before this time.
@@ -36,6 +53,14 @@ pub struct TcpListener {
 impl TcpListener {
     /// Binds to `addr` (the first address that works). Not async: binding
     /// never waits. Use port 0 to let the OS pick a free port.
+    ///
+    /// ```
+    /// use duet::event_loop::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?; // port 0: the OS picks one
+    /// assert_ne!(listener.local_addr()?.port(), 0);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn bind(addr: impl ToSocketAddrs) -> io::Result<TcpListener> {
         // std's bind resolves names, tries each address and sets
         // SO_REUSEADDR, as a server wants.
@@ -43,6 +68,16 @@ impl TcpListener {
     }
 
     /// Wraps a listener made with std, switching it to non-blocking mode.
+    ///
+    /// ```
+    /// use duet::event_loop::net::TcpListener;
+    ///
+    /// let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = std_listener.local_addr()?;
+    /// let listener = TcpListener::from_std(std_listener)?;
+    /// assert_eq!(listener.local_addr()?, addr);
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn from_std(listener: std::net::TcpListener) -> io::Result<TcpListener> {
         listener.set_nonblocking(true)?;
         Ok(TcpListener {
@@ -55,6 +90,23 @@ impl TcpListener {
     ///
     /// Cancel safe: a connection is taken from the kernel's queue only in
     /// the poll that returns it; a dropped `accept` leaves it queued.
+    ///
+    /// ```
+    /// use duet::event_loop::net::{TcpListener, TcpStream};
+    /// use duet::event_loop::{Runtime};
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
+    ///     let (server, peer) = listener.accept().await?;
+    ///     assert_eq!(peer, client.local_addr()?);
+    ///     assert_eq!(server.local_addr()?, client.peer_addr()?);
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
     pub async fn accept(&self) -> io::Result<(TcpStream, SocketAddr)> {
         if let Some(deadline) = self.retry_after.take() {
             sleep_until(deadline).await;
@@ -74,6 +126,16 @@ impl TcpListener {
 
     /// The address this listener is bound to (with the real port, if you
     /// asked for port 0).
+    ///
+    /// ```
+    /// use duet::event_loop::net::TcpListener;
+    ///
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// let addr = listener.local_addr()?;
+    /// assert!(addr.ip().is_loopback());
+    /// println!("listening on {addr}");
+    /// # Ok::<(), std::io::Error>(())
+    /// ```
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.io.get_ref().local_addr()
     }

@@ -8,7 +8,9 @@
 //!
 //! Errors are the kernel's, unchanged: a refused connect is
 //! `ErrorKind::ConnectionRefused`, a reset is `ConnectionReset`, EOF is
-//! `Ok(0)` (and stays `Ok(0)`). Nothing here retries, hides or panics.
+//! `Ok(0)` (and stays `Ok(0)`). Nothing here hides an error or panics on
+//! one; the only retries are a system call interrupted by a signal, and
+//! `connect` trying each address a name resolves to.
 //!
 //! Sockets are `!Send`: each belongs to the runtime that first used it.
 //! Build a listener with `bind` (or `from_std`) anywhere; it registers

@@ -17,7 +17,7 @@
 //! and `network.rs` (a server whose requests wait a few ms each). In each
 //! file the three versions read almost line for line alike.
 //!
-//! Read next: `timers.rs`, `cpu.rs`, `network.rs`, then `../measure.rs`.
+//! Read next: `timers.rs`, then `cpu.rs` and `network.rs`.
 
 pub mod cpu;
 pub mod network;

@@ -16,7 +16,7 @@
 //! sees it. The server prints `listening on ADDR` first, as every server
 //! in duet does, which is how the parent finds it.
 //!
-//! Read next: `../measure.rs`, which runs and measures all of these.
+//! Read next: `../load.rs`, the clients that drive these servers.
 
 use super::{Latencies, Params, RuntimeKind, joined};
 use crate::tour::load::MESSAGE_LEN;
