@@ -28,6 +28,7 @@ const EXAMPLE: cli::Example = cli::Example {
     about: "Echo server on duet::blocking: one OS thread per connection.",
     default_addr: "127.0.0.1:7000",
     self_test: true,
+    idle_timeout: true,
 };
 
 fn main() -> io::Result<()> {

@@ -29,6 +29,7 @@ const EXAMPLE: cli::Example = cli::Example {
     about: "Echo server on duet::event_loop: one task per connection, one thread.",
     default_addr: "127.0.0.1:7000",
     self_test: true,
+    idle_timeout: true,
 };
 
 fn main() -> io::Result<()> {

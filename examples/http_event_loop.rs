@@ -32,6 +32,7 @@ const EXAMPLE: cli::Example = cli::Example {
     about: "HTTP/1.1 server on duet::event_loop: one task per connection, one thread.",
     default_addr: "127.0.0.1:8080",
     self_test: false,
+    idle_timeout: true,
 };
 
 /// How long a closing connection waits for the client to finish sending.
