@@ -272,16 +272,29 @@ async fn deliver(mut writer: WriteHalf, outbox: &Outbox, rings: Receiver<()>) {
 /// `recv`, for the next message, and while a client is behind.
 async fn hub(messages: Receiver<Message>) {
     let mut chat = chat::Hub::new();
-    while let Some(message) = messages.recv().await {
-        match message {
-            Message::Join {
-                id,
-                outbox,
-                doorbell,
-            } => chat.join(id, outbox, doorbell),
-            Message::Line { id, text } => chat.line(id, &text),
-            Message::Leave { id } => chat.leave(id),
+    while let Some(first) = messages.recv().await {
+        // This message, and up to a run of those already waiting; then
+        // wake the writers once for them all.
+        let mut next = Some(first);
+        let mut run = 0;
+        while let Some(message) = next {
+            match message {
+                Message::Join {
+                    id,
+                    outbox,
+                    doorbell,
+                } => chat.join(id, outbox, doorbell),
+                Message::Line { id, text } => chat.line(id, &text),
+                Message::Leave { id } => chat.leave(id),
+            }
+            run += 1;
+            next = if run < chat::RUN {
+                messages.try_recv()
+            } else {
+                None
+            };
         }
+        chat.ring_doorbells();
         // Take no message while a client is behind, until it catches up
         // or is disconnected: the talkers wait meanwhile.
         while chat.behind(Instant::now()) {

@@ -126,6 +126,11 @@ pub fn sanitize(text: &str) -> String {
     clean
 }
 
+/// How many messages the hub handles in a row, when they wait for it,
+/// before it wakes the writers. So an outbox holds at most `BEHIND`
+/// bytes, plus this many lines, plus the few notices of a disconnection.
+pub const RUN: usize = 64;
+
 /// One client's queue of bytes to write, shared by the hub (which
 /// appends) and the client's writer (which takes them all at once).
 #[derive(Default)]
@@ -159,11 +164,15 @@ impl Outbox {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Appends `bytes` (the hub); returns how many bytes are unsent now.
-    pub fn push(&self, bytes: &[u8]) -> usize {
+    /// Appends `bytes` (the hub). Returns how many bytes are unsent now,
+    /// and whether the writer must be woken: only if nothing was queued
+    /// before, since bytes already queued have rung the doorbell, and the
+    /// writer takes these with them.
+    pub fn push(&self, bytes: &[u8]) -> (usize, bool) {
         let mut state = self.state();
+        let wake = state.queued.is_empty();
         state.queued.extend_from_slice(bytes);
-        state.queued.len() + state.writing
+        (state.queued.len() + state.writing, wake)
     }
 
     /// Swaps everything queued into `batch` (the writer), which must be
@@ -236,6 +245,9 @@ pub struct Hub<D> {
     /// outbox finds none behind, so that while all keep up the hub need
     /// not look at each after each message.
     watch: bool,
+    /// Clients whose outbox was empty and has bytes now: their writers
+    /// are woken by [`Hub::ring_doorbells`].
+    to_wake: Vec<u64>,
 }
 
 impl<D> Default for Hub<D> {
@@ -243,6 +255,7 @@ impl<D> Default for Hub<D> {
         Hub {
             clients: BTreeMap::new(),
             watch: false,
+            to_wake: Vec::new(),
         }
     }
 }
@@ -258,9 +271,9 @@ impl<D: Doorbell> Hub<D> {
         let others = self.clients.len();
         let welcome = format!("* welcome! you are client {id}; {others} other(s) here\n");
         outbox.push(welcome.as_bytes());
-        doorbell.ring();
         self.broadcast(None, &format!("* client {id} joined\n"));
         self.clients.insert(id, Client { outbox, doorbell });
+        self.to_wake.push(id);
     }
 
     /// Passes client `id`'s line to everyone else. A client the hub has
@@ -299,25 +312,42 @@ impl<D: Doorbell> Hub<D> {
             let client = self.clients.remove(&id).expect("listed above");
             let unsent = client.outbox.unsent();
             // Its writer and reader see this, close the socket and end.
+            // (Dropping its doorbell here wakes a writer that waits for a
+            // ring.)
             client.outbox.close();
-            client.doorbell.ring();
             eprintln!(
                 "client {id} fell {unsent} bytes behind for over {SLOW_AFTER:?}: disconnected"
             );
             let notice = format!("* client {id} was too slow to keep up and was disconnected\n");
             self.broadcast(None, &notice);
         }
+        self.ring_doorbells();
         // (The notices above may have set `watch` again.)
         self.watch |= behind;
         behind
+    }
+
+    /// Wakes the writer of every outbox that has received bytes since it
+    /// was last empty. The hub calls this after a run of messages rather
+    /// than after each, so a writer wakes once for many lines and writes
+    /// them with one `write`.
+    pub fn ring_doorbells(&mut self) {
+        for id in self.to_wake.drain(..) {
+            if let Some(client) = self.clients.get(&id) {
+                client.doorbell.ring();
+            }
+        }
     }
 
     /// Queues `line` for every client except `from`. Never waits.
     fn broadcast(&mut self, from: Option<u64>, line: &str) {
         for (&id, client) in &self.clients {
             if Some(id) != from {
-                self.watch |= client.outbox.push(line.as_bytes()) > BEHIND;
-                client.doorbell.ring();
+                let (unsent, wake) = client.outbox.push(line.as_bytes());
+                self.watch |= unsent > BEHIND;
+                if wake {
+                    self.to_wake.push(id);
+                }
             }
         }
     }
