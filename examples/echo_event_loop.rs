@@ -92,7 +92,7 @@ async fn serve(listener: TcpListener, idle: Duration) {
 async fn echo(mut stream: TcpStream, idle: Duration) -> io::Result<()> {
     // Small replies should leave at once, not wait for an ACK (Nagle).
     stream.set_nodelay(true)?;
-    // No read or write waits longer than `idle`.
+    // No read or write waits longer than `idle`: each races a timer below.
     let mut buf = [0u8; 4096];
     loop {
         let n = match timeout(idle, stream.read(&mut buf)).await {

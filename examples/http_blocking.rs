@@ -7,7 +7,8 @@
 //! `common/http.rs`, shared with the twin; this file only moves bytes.
 //! Diff it with `http_event_loop.rs`: the same server with a task per
 //! connection, all on one thread; the difference is `async`, `.await` and
-//! the module path, plus how `linger` bounds its wait.
+//! the module path, plus how waits are bounded (socket timeouts here, a
+//! timer there) and what happens when the OS has no thread to spare.
 //!
 //! Run: `cargo run --release --example http_blocking`, then
 //! `curl -v http://127.0.0.1:8080/`, or load it with

@@ -7,7 +7,7 @@
 //! `common/http.rs`, shared with the twin; this file only moves bytes.
 //! Diff it with `http_blocking.rs`: the same server with a thread per
 //! connection; the difference is `async`, `.await` and the module path,
-//! plus how `linger` bounds its wait.
+//! plus how waits are bounded (a timer here, socket timeouts there).
 //!
 //! Run: `cargo run --release --example http_event_loop`, then
 //! `curl -v http://127.0.0.1:8080/`, or load it with
@@ -80,7 +80,7 @@ async fn answer(mut stream: TcpStream, idle: Duration) -> io::Result<()> {
     // Each batch of responses is one write; send it at once rather than
     // let Nagle's algorithm hold it back waiting for an ACK.
     stream.set_nodelay(true)?;
-    // No write waits longer than `idle`.
+    // No read or write waits longer than `idle`: each races a timer below.
     let mut connection = http::Connection::new();
     let mut buf = [0u8; 4096];
     let mut out = Vec::new();

@@ -334,8 +334,10 @@ impl Connection {
         self.input.extend_from_slice(bytes);
     }
 
-    /// Appends to `out` a response to every complete request received so
-    /// far, in order, and says whether to close once `out` is written.
+    /// Appends to `out` a response to every request received so far whose
+    /// body (if it has one) is all in, in order, and says whether to close
+    /// once `out` is written. A `100 Continue` is appended as soon as the
+    /// head of a request that asks for it is in.
     /// After `Close` the connection is done: do not call this again.
     pub fn respond(&mut self, out: &mut Vec<u8>) -> After {
         let mut consumed = 0;
