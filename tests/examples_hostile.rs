@@ -34,7 +34,6 @@ mod chat;
 #[allow(dead_code)]
 mod http;
 
-use std::collections::HashMap;
 use std::io::{BufRead, BufReader, ErrorKind, Read, Write};
 use std::net::TcpStream;
 use std::process::Command;
@@ -125,7 +124,7 @@ fn flood_with_fast_readers(name: &str) {
     for (mut reader, id) in readers {
         let (done_tx, talker_ids) = (done_tx.clone(), talker_ids.clone());
         thread::spawn(move || {
-            let mut next = vec![0usize; TALKERS];
+            let mut next = [0usize; TALKERS];
             let mut left = TALKERS * LINES;
             let outcome = loop {
                 if left == 0 {
