@@ -241,8 +241,7 @@ fn deliver(mut writer: WriteHalf, outbox: &Outbox, rings: Receiver<()>) {
         let mut sent = 0;
         while sent < batch.len() {
             match writer.write(&batch[sent..]) {
-                Ok(0) => return,
-                Ok(n) => {
+                Ok(n) if n > 0 => {
                     sent += n;
                     outbox.wrote(n);
                 }
@@ -260,9 +259,13 @@ fn deliver(mut writer: WriteHalf, outbox: &Outbox, rings: Receiver<()>) {
                         finishing = true;
                     }
                 }
-                // The client is gone. Its reader finds out too and tells
-                // the hub.
-                Err(_) => return,
+                // The connection broke (or takes no more bytes). Its
+                // reader finds out too and tells the hub; meanwhile the
+                // hub must not wait for us.
+                Ok(_) | Err(_) => {
+                    outbox.close();
+                    return;
+                }
             }
         }
     }

@@ -237,8 +237,7 @@ async fn deliver(mut writer: WriteHalf, outbox: &Outbox, rings: Receiver<()>) {
         while sent < batch.len() {
             // A `write` that times out was never made: nothing is lost.
             match timeout(TICK, writer.write(&batch[sent..])).await {
-                Ok(Ok(0)) => return,
-                Ok(Ok(n)) => {
+                Ok(Ok(n)) if n > 0 => {
                     sent += n;
                     outbox.wrote(n);
                 }
@@ -256,9 +255,13 @@ async fn deliver(mut writer: WriteHalf, outbox: &Outbox, rings: Receiver<()>) {
                         finishing = true;
                     }
                 }
-                // The client is gone. Its reader finds out too and tells
-                // the hub.
-                Ok(Err(_)) => return,
+                // The connection broke (or takes no more bytes). Its
+                // reader finds out too and tells the hub; meanwhile the
+                // hub must not wait for us.
+                Ok(_) => {
+                    outbox.close();
+                    return;
+                }
             }
         }
     }

@@ -25,6 +25,11 @@
 //!   send. A client that reads catches up in milliseconds; only one that
 //!   does not is disconnected.
 //!
+//! The price of waiting for a client that is behind: everyone waits with
+//! it, up to `SLOW_AFTER`. A client that never reads stalls the chat for
+//! that long once, and is gone; clients that connect only to never read
+//! can repeat that, one after another.
+//!
 //! Read next: `chat_blocking.rs`.
 
 use std::collections::BTreeMap;
@@ -197,12 +202,17 @@ impl Outbox {
         state.queued.len() + state.writing
     }
 
-    /// Whether the hub has disconnected this client.
+    /// Whether the outbox is closed: the hub disconnected the client, or
+    /// the writer found the connection broken.
     pub fn is_closed(&self) -> bool {
         self.state().closed
     }
 
-    fn close(&self) {
+    /// Closes the outbox: nothing more will be written from it. The hub
+    /// does this when it disconnects a client; the writer, when the
+    /// connection breaks, so that the hub does not wait for a client
+    /// that can no longer catch up (its reader's `Leave` is on the way).
+    pub fn close(&self) {
         let mut state = self.state();
         state.closed = true;
         // Nobody will write these: free them now.
@@ -214,7 +224,9 @@ impl Outbox {
     fn behind(&self, now: Instant) -> Option<Instant> {
         let mut state = self.state();
         let unsent = state.queued.len() + state.writing;
-        if unsent > BEHIND {
+        if state.closed {
+            state.behind_since = None;
+        } else if unsent > BEHIND {
             state.behind_since.get_or_insert(now);
         } else if unsent <= CAUGHT_UP {
             state.behind_since = None;
