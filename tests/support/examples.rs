@@ -299,11 +299,5 @@ pub fn cpu_time(stat_path: &str) -> Duration {
         .collect();
     // utime and stime are fields 14 and 15; fields[0] is field 3.
     let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
-    if std::env::var_os("DUET_CPU_SPLIT").is_some() {
-        eprintln!(
-            "{stat_path}: user {} ticks, system {} ticks",
-            fields[11], fields[12]
-        );
-    }
     Duration::from_millis(ticks * 10)
 }
