@@ -14,7 +14,7 @@
 //! `curl -v http://127.0.0.1:8080/`, or load it with
 //! `wrk -t2 -c100 -d3s http://127.0.0.1:8080/`. `--help` lists the flags.
 //!
-//! A connection must send its next complete request head within
+//! A connection must send its next whole request (head and body) within
 //! `--idle-timeout` seconds (10 by default) of connecting or of the last
 //! response, and read what we send within as long; else it is closed. So
 //! neither an idle keep-alive connection nor a head sent a byte at a time

@@ -157,8 +157,8 @@ fn usage(example: &Example) -> String {
     if *idle_timeout {
         text.push_str(
             "  --idle-timeout S  close a connection that sends nothing, or reads nothing we\n                    \
-             send, for S seconds, and a request head not complete S\n                    \
-             seconds after the last response (default 10)\n",
+             send, for S seconds (HTTP: whose next request is not all in\n                    \
+             S seconds after the last response); default 10\n",
         );
     }
     text.push_str(
