@@ -769,9 +769,9 @@ fn echo_event_loop_closes_idle_connections() {
 // ------------------------------------------------------ a thread limit
 
 /// Starts a blocking server as user `nobody` with `RLIMIT_NPROC` at
-/// `threads`: the kernel then refuses the `threads`-th thread of that
-/// user (its processes and threads all count), as it would under
-/// `ulimit -u` or a service manager's task limit.
+/// `threads`: the kernel then refuses to start a thread once that user
+/// has `threads` of them (its processes and threads all count), as it
+/// would under `ulimit -u` or a service manager's task limit.
 ///
 /// Why this and not a test hook: the refusal comes from the real
 /// `clone`, through the real `std::thread::Builder::spawn` and
@@ -812,6 +812,12 @@ fn under_thread_limit(name: &str, threads: u32) -> Option<Server> {
 /// Whether a new connection is served: `probe` says so, or sees EOF or a
 /// reset (turned away).
 fn thread_limit(name: &str, threads: u32, probe: fn(&mut BufReader<TcpStream>) -> Option<()>) {
+    // The limit counts every thread of `nobody`: two such servers at once
+    // would share it.
+    static NOBODY: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _turn = NOBODY
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let Some(mut server) = under_thread_limit(name, threads) else {
         return;
     };
