@@ -276,8 +276,9 @@ async fn deliver(mut writer: WriteHalf, outbox: &Outbox, rings: Receiver<()>) {
 async fn hub(messages: Receiver<Message>) {
     let mut chat = chat::Hub::new();
     while let Some(first) = messages.recv().await {
-        // This message, and up to a run of those already waiting; then
-        // wake the writers once for them all.
+        // This message, and up to a run of those already waiting (but
+        // none once an outbox is full); then wake the writers once for
+        // them all.
         let mut next = Some(first);
         let mut run = 0;
         while let Some(message) = next {
@@ -291,7 +292,7 @@ async fn hub(messages: Receiver<Message>) {
                 Message::Leave { id } => chat.leave(id),
             }
             run += 1;
-            next = if run < chat::RUN {
+            next = if run < chat::RUN && !chat.may_be_behind() {
                 messages.try_recv()
             } else {
                 None

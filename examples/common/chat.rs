@@ -132,9 +132,11 @@ pub fn sanitize(text: &str) -> String {
 }
 
 /// How many messages the hub handles in a row, when they wait for it,
-/// before it wakes the writers. So an outbox holds at most `BEHIND`
-/// bytes, plus this many lines, plus the few notices of a disconnection.
-pub const RUN: usize = 64;
+/// before it wakes the writers: the more, the more lines each writer
+/// sends with one `write`. A run also ends as soon as an outbox is over
+/// [`BEHIND`] ([`Hub::may_be_behind`]), so no outbox ever holds more
+/// than `BEHIND` bytes plus one message's worth (a line, a notice).
+pub const RUN: usize = 256;
 
 /// One client's queue of bytes to write, shared by the hub (which
 /// appends) and the client's writer (which takes them all at once).
@@ -301,6 +303,13 @@ impl<D: Doorbell> Hub<D> {
         if self.clients.remove(&id).is_some() {
             self.broadcast(None, &format!("* client {id} left\n"));
         }
+    }
+
+    /// Whether an outbox may have gone over [`BEHIND`] since the hub last
+    /// looked (with [`Hub::behind`]): then it should take no more
+    /// messages before it looks.
+    pub fn may_be_behind(&self) -> bool {
+        self.watch
     }
 
     /// Whether some client is behind, so the hub should wait a moment
