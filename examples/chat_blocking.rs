@@ -17,80 +17,95 @@
 //! - The **hub** alone knows who is connected. Joins, lines and leaves
 //!   reach it on one channel, one at a time and in order, so the client
 //!   list needs no lock and no one else ever sees it.
-//! - A **writer** per client takes lines from that client's **outbox**, a
-//!   bounded channel, and writes them to its socket.
+//! - A **writer** per client takes what waits in that client's
+//!   **outbox** (bytes, appended by the hub) and writes it all at once:
+//!   however far it fell behind, it catches up with one `write`, or as few
+//!   as the kernel's buffer allows. A channel of capacity 1, the
+//!   *doorbell*, wakes it when there is something new.
 //!
-//! Why this shape: **a slow client never stalls the others.** The hub
-//! must never wait for any one client, so it never touches a socket and
-//! never calls a `send` that could wait: it hands each line to each outbox
-//! with `try_send`. A client that stops reading first fills the kernel's
-//! socket buffers, then its writer stalls in `write`, then its outbox
-//! fills up. The next `try_send` to it fails with `Full`, and the hub
-//! disconnects it: drops its outbox and tells the others, rather than
-//! wait for it (stalling everyone) or skip lines it can never get back.
-//! The writer holds the socket, not the hub; once the client reads again
-//! (or goes), the writer gets out of `write`, finds the outbox closed and
-//! shuts the socket down for writing, so the client reads EOF.
+//! Why this shape: **a slow client never stalls the others for long.** The
+//! hub never touches a socket and never waits on a channel to any one
+//! client. When a client falls behind (more than 64 KiB unwritten, see
+//! `common/chat.rs`) the hub waits a moment before taking the next
+//! message: the bounded inbox fills, the readers wait to hand over their
+//! lines, stop reading, and TCP slows down the clients that talk. So the
+//! chat goes as fast as its slowest reader, and a reader that reads keeps
+//! up however fast the others talk. A client that stays behind for three
+//! seconds does not read, and is disconnected: its outbox is closed, the
+//! others are told, and its writer and reader (which never wait longer
+//! than `TICK` at a time) close its socket.
 //!
-//! The other direction waits on purpose: a reader's `send` into the
-//! bounded inbox waits while the hub is behind, the reader stops reading
-//! meanwhile, and TCP slows down a client that talks faster than the hub
-//! can pass its lines on (backpressure, as in `pipeline_blocking.rs`).
+//! Between the bytes and the lines sits `common/chat.rs`, which decodes
+//! UTF-8 across reads and escapes control characters, so no client can
+//! recolour or clear another's terminal.
 //!
 //! Diff it with `chat_event_loop.rs`: the same server with a task where
 //! this one has a thread, all on one thread; the difference is `async`,
-//! `.await` and the module path.
+//! `.await` and the module path, plus how a wait is bounded (a socket
+//! timeout here, `timeout` there) and what happens when the OS has no
+//! thread to spare (here only: the client is turned away, the chat goes
+//! on).
 //!
 //! Run: `cargo run --example chat_blocking`, then, in two or more other
 //! terminals, `nc 127.0.0.1 7070` and type. `--help` lists the flags.
 //!
-//! Left out to stay short: nicknames, and a limit on how long a writer may
-//! sit in `write` for a client that was disconnected but never reads
-//! again (it waits there until the client closes the connection).
+//! Left out to stay short: nicknames.
 //!
 //! Read next: `tests/examples_chat.rs`, which runs this server with fifty
-//! clients, one of which never reads.
+//! clients, with a flood, and with a client that never reads.
 
+#[path = "common/chat.rs"]
+mod chat;
 #[path = "common/cli.rs"]
 mod cli;
 
-use duet::blocking::channel::{Receiver, Sender, TrySendError, bounded};
+use chat::{Doorbell, Outbox};
+use duet::blocking::channel::{Receiver, Sender, bounded};
 use duet::blocking::net::{ReadHalf, TcpListener, TcpStream, WriteHalf};
-use duet::blocking::{Runtime, sleep, spawn_named};
-use std::collections::BTreeMap;
+use duet::blocking::{Runtime, sleep, try_spawn_named};
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 const EXAMPLE: cli::Example = cli::Example {
     name: "chat_blocking",
     about: "Chat server on duet::blocking: a hub thread, and two threads per client.",
     default_addr: "127.0.0.1:7070",
     self_test: false,
+    idle_timeout: false,
 };
-
-/// How many lines a client's outbox holds: how far a client may fall
-/// behind, on top of what the kernel's socket buffers hold, before the
-/// hub gives up on it. Roomy, so that a client that reads is never taken
-/// for a slow one just because its writer was not scheduled for a moment.
-const OUTBOX: usize = 1024;
 
 /// How many messages may wait for the hub before readers wait too.
 const INBOX: usize = 256;
 
-/// The longest line, in bytes. A longer one is passed on in pieces of this
-/// size, so a client that never sends a line end cannot make us buffer
-/// without end.
-const MAX_LINE: usize = 4096;
+/// The longest a reader or writer waits in one `read` or `write` before
+/// it looks whether the hub has disconnected its client.
+const TICK: Duration = Duration::from_millis(500);
+
+/// How long the hub waits for a client that is behind before it looks
+/// again.
+const PAUSE: Duration = Duration::from_millis(2);
 
 /// What a client's reader tells the hub.
 enum Message {
-    /// A new client, and the sending end of its outbox.
-    Join { id: u64, outbox: Sender<Arc<str>> },
+    /// A new client: its outbox, and the doorbell of its writer.
+    Join {
+        id: u64,
+        outbox: Arc<Outbox>,
+        doorbell: Sender<()>,
+    },
     /// A line the client sent, without its line end.
     Line { id: u64, text: String },
     /// The client closed its connection, or the connection broke.
     Leave { id: u64 },
+}
+
+impl Doorbell for Sender<()> {
+    fn ring(&self) {
+        // `Full`: it rings already. `Closed`: the writer is gone.
+        let _ = self.try_send(());
+    }
 }
 
 fn main() -> io::Result<()> {
@@ -98,27 +113,23 @@ fn main() -> io::Result<()> {
     let rt = Runtime::new();
     let listener = TcpListener::bind(&options.addr)?;
     cli::announce(listener.local_addr()?)?;
-    rt.block_on(|| serve(listener));
-    Ok(())
+    rt.block_on(|| serve(listener))
 }
 
-/// Starts the hub, then accepts clients forever, each on a new thread.
-fn serve(listener: TcpListener) {
+/// Starts the hub, then accepts clients forever, each with two new threads.
+fn serve(listener: TcpListener) -> io::Result<()> {
     let (inbox, messages) = bounded(INBOX);
-    let _hub = spawn_named("hub", move || hub(messages));
+    let _hub = try_spawn_named("hub", move || hub(messages))?;
     let mut next_id = 1;
+    let mut refusals = cli::Refusals::default();
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
                 let (id, inbox) = (next_id, inbox.clone());
                 next_id += 1;
-                // Detached: it runs until its client goes away. An error
-                // ends this client only, never the server.
-                let _reader = spawn_named(format!("reader {id}"), move || {
-                    if let Err(error) = client(id, stream, inbox) {
-                        cli::report(peer, error);
-                    }
-                });
+                // No thread to spare: this client is turned away, and the
+                // chat goes on; the first refusal is logged.
+                refusals.note(start(id, stream, peer, inbox));
             }
             Err(error) => {
                 // Say, out of file descriptors. Not the end of the server,
@@ -130,34 +141,82 @@ fn serve(listener: TcpListener) {
     }
 }
 
-/// One client's life, on its reader: start its writer, join the hub,
-/// pass its lines on, leave.
-fn client(id: u64, stream: TcpStream, inbox: Sender<Message>) -> io::Result<()> {
+/// Starts a client's writer and reader. On an error the client is
+/// turned away: every handle on its socket is dropped, which closes it.
+fn start(id: u64, stream: TcpStream, peer: SocketAddr, inbox: Sender<Message>) -> io::Result<()> {
     // Chat lines are small: send each at once, not after an ACK (Nagle).
     stream.set_nodelay(true)?;
-    let (mut reader, writer) = stream.into_split()?;
-    let (outbox, lines) = bounded(OUTBOX);
-    let _writer = spawn_named(format!("writer {id}"), move || deliver(writer, lines));
-    if inbox.send(Message::Join { id, outbox }).is_err() {
+    // No read or write waits longer than TICK (both halves share the
+    // socket, and so these options).
+    stream.set_read_timeout(Some(TICK))?;
+    stream.set_write_timeout(Some(TICK))?;
+    let (reader, writer) = stream.into_split()?;
+    let outbox = Outbox::new();
+    let (doorbell, rings) = bounded(1);
+    let writer_outbox = outbox.clone();
+    let _writer = try_spawn_named(format!("writer {id}"), move || {
+        deliver(writer, &writer_outbox, rings);
+    })?;
+    // Detached, both: they run until the client goes away. Should this
+    // spawn fail, its closure is dropped, the doorbell with it, and that
+    // ends the writer.
+    let _reader = try_spawn_named(format!("reader {id}"), move || {
+        if let Err(error) = client(id, reader, outbox, doorbell, inbox) {
+            cli::report(peer, error);
+        }
+    })?;
+    Ok(())
+}
+
+/// One client's life, on its reader: join the hub, pass its lines on,
+/// leave.
+fn client(
+    id: u64,
+    mut reader: ReadHalf,
+    outbox: Arc<Outbox>,
+    doorbell: Sender<()>,
+    inbox: Sender<Message>,
+) -> io::Result<()> {
+    let join = Message::Join {
+        id,
+        outbox: outbox.clone(),
+        doorbell,
+    };
+    if inbox.send(join).is_err() {
         return Ok(()); // the hub is gone: there is no chat to join
     }
-    let result = relay(id, &mut reader, &inbox);
-    // Whether it closed or broke, the client is gone: the hub must stop
-    // writing to it and tell the others.
+    let result = relay(id, &mut reader, &outbox, &inbox);
+    // Whether it closed, broke or was disconnected, the client is gone:
+    // the hub must stop writing to it and tell the others.
     let _ = inbox.send(Message::Leave { id });
     result
 }
 
 /// Reads what the client sends and hands it to the hub line by line,
-/// until the client closes its side.
-fn relay(id: u64, reader: &mut ReadHalf, inbox: &Sender<Message>) -> io::Result<()> {
+/// until the client closes its side or the hub disconnects it.
+fn relay(
+    id: u64,
+    reader: &mut ReadHalf,
+    outbox: &Outbox,
+    inbox: &Sender<Message>,
+) -> io::Result<()> {
     let mut buf = [0u8; 4096];
-    let mut pending = Vec::new();
+    let mut lines = chat::Lines::default();
     loop {
-        let n = reader.read(&mut buf)?;
+        let n = match reader.read(&mut buf) {
+            Ok(n) => n,
+            // A quiet TICK: fine, unless the hub has given up on us.
+            Err(error) if cli::timed_out(&error) => {
+                if outbox.is_closed() {
+                    return Ok(());
+                }
+                continue;
+            }
+            Err(error) => return Err(error),
+        };
         let eof = n == 0;
-        pending.extend_from_slice(&buf[..n]);
-        while let Some(text) = next_line(&mut pending, eof) {
+        lines.receive(&buf[..n]);
+        while let Some(text) = lines.next_line(eof) {
             if text.is_empty() {
                 continue; // an empty line says nothing
             }
@@ -172,97 +231,82 @@ fn relay(id: u64, reader: &mut ReadHalf, inbox: &Sender<Message>) -> io::Result<
     }
 }
 
-/// Writes what arrives in the client's outbox to its socket.
-fn deliver(mut writer: WriteHalf, lines: Receiver<Arc<str>>) {
-    while let Some(line) = lines.recv() {
-        if writer.write_all(line.as_bytes()).is_err() {
-            // The client is gone. Its reader finds out too and tells the
-            // hub; until then the hub's `try_send`s get `Closed`.
-            return;
-        }
-    }
-    // The hub dropped the outbox: the client left, or was too slow and is
-    // disconnected. Say so with EOF.
-    let _ = writer.shutdown();
-}
-
-/// The clients the hub knows, by number, each with its outbox.
-type Clients = BTreeMap<u64, Sender<Arc<str>>>;
-
-/// Owns the client list, and handles one message at a time. The only
-/// place it waits is `recv`, for the next message.
-fn hub(messages: Receiver<Message>) {
-    let mut clients = Clients::new();
-    while let Some(message) = messages.recv() {
-        match message {
-            Message::Join { id, outbox } => {
-                let others = clients.len();
-                // The outbox is new and empty, so this is never `Full`;
-                // `Closed` means the client is already gone (its `Leave`
-                // follows).
-                let welcome = format!("* welcome! you are client {id}; {others} other(s) here\n");
-                let _ = outbox.try_send(welcome.into());
-                broadcast(&mut clients, None, format!("* client {id} joined\n"));
-                clients.insert(id, outbox);
-            }
-            // A client the hub has disconnected may still be sending; it is
-            // no longer heard.
-            Message::Line { id, text } if clients.contains_key(&id) => {
-                broadcast(&mut clients, Some(id), format!("[client {id}] {text}\n"));
-            }
-            Message::Line { .. } => {}
-            Message::Leave { id } => {
-                if clients.remove(&id).is_some() {
-                    broadcast(&mut clients, None, format!("* client {id} left\n"));
+/// Writes what waits in the client's outbox each time the doorbell rings,
+/// everything at once.
+fn deliver(mut writer: WriteHalf, outbox: &Outbox, rings: Receiver<()>) {
+    let mut batch = Vec::new();
+    let mut finishing = false;
+    'rings: while rings.recv().is_some() {
+        outbox.take(&mut batch);
+        let mut sent = 0;
+        while sent < batch.len() {
+            match writer.write(&batch[sent..]) {
+                Ok(n) if n > 0 => {
+                    sent += n;
+                    outbox.wrote(n);
+                }
+                // The client reads nothing for a TICK: fine, unless the
+                // hub has given up on it. Then it may still have the end
+                // of the line in progress, if it reads within a TICK.
+                Err(error) if cli::timed_out(&error) => {
+                    if outbox.is_closed() {
+                        let line_end = sent == 0 || batch[sent - 1] == b'\n';
+                        if line_end || finishing {
+                            break 'rings;
+                        }
+                        let rest = batch[sent..].iter().position(|&b| b == b'\n');
+                        batch.truncate(sent + rest.map_or(0, |at| at + 1));
+                        finishing = true;
+                    }
+                }
+                // The connection broke (or takes no more bytes). Its
+                // reader finds out too and tells the hub; meanwhile the
+                // hub must not wait for us.
+                Ok(_) | Err(_) => {
+                    outbox.close();
+                    return;
                 }
             }
         }
     }
+    // The hub dropped the doorbell or closed the outbox: the client left,
+    // or was too slow and is disconnected. Say so with EOF; the socket
+    // closes once the reader has ended too.
+    let _ = writer.shutdown();
 }
 
-/// Hands `line` to every client except `from`, without ever waiting, and
-/// disconnects every client too slow to take it.
-fn broadcast(clients: &mut Clients, from: Option<u64>, line: String) {
-    // One copy of the text, shared by every outbox.
-    let line: Arc<str> = line.into();
-    let mut too_slow = Vec::new();
-    clients.retain(|&id, outbox| {
-        if Some(id) == from {
-            return true;
-        }
-        match outbox.try_send(line.clone()) {
-            Ok(()) => true,
-            // Its writer is gone; its reader's `Leave` is on the way.
-            Err(TrySendError::Closed(_)) => true,
-            // Waiting here would stall every client behind this one, and
-            // dropping the line would leave a gap it never hears about.
-            // Removing the entry drops the outbox: that disconnects it.
-            Err(TrySendError::Full(_)) => {
-                too_slow.push(id);
-                false
+/// Owns the client list, and handles one message at a time. It waits in
+/// `recv`, for the next message, and while a client is behind.
+fn hub(messages: Receiver<Message>) {
+    let mut chat = chat::Hub::new();
+    while let Some(first) = messages.recv() {
+        // This message, and up to a run of those already waiting (but
+        // none once an outbox is full); then wake the writers once for
+        // them all.
+        let mut next = Some(first);
+        let mut run = 0;
+        while let Some(message) = next {
+            match message {
+                Message::Join {
+                    id,
+                    outbox,
+                    doorbell,
+                } => chat.join(id, outbox, doorbell),
+                Message::Line { id, text } => chat.line(id, &text),
+                Message::Leave { id } => chat.leave(id),
             }
+            run += 1;
+            next = if run < chat::RUN && !chat.may_be_behind() {
+                messages.try_recv()
+            } else {
+                None
+            };
         }
-    });
-    for id in too_slow {
-        eprintln!("client {id} fell {OUTBOX} lines behind: disconnected");
-        let notice = format!("* client {id} was too slow to keep up and was disconnected\n");
-        broadcast(clients, None, notice);
+        chat.ring_doorbells();
+        // Take no message while a client is behind, until it catches up
+        // or is disconnected: the talkers wait meanwhile.
+        while chat.behind(Instant::now()) {
+            sleep(PAUSE);
+        }
     }
-}
-
-/// Takes the next line out of `pending`: up to a line end (`\n` or
-/// `\r\n`), or `MAX_LINE` bytes of a longer line, or, at EOF, whatever is
-/// left. Bytes that are not UTF-8 become `�`.
-fn next_line(pending: &mut Vec<u8>, eof: bool) -> Option<String> {
-    let (end, skip) = match pending.iter().position(|&byte| byte == b'\n') {
-        Some(newline) if newline <= MAX_LINE => (newline, 1),
-        _ if pending.len() >= MAX_LINE => (MAX_LINE, 0),
-        _ if eof && !pending.is_empty() => (pending.len(), 0),
-        _ => return None,
-    };
-    let mut line: Vec<u8> = pending.drain(..end + skip).take(end).collect();
-    if line.last() == Some(&b'\r') {
-        line.pop();
-    }
-    Some(String::from_utf8_lossy(&line).into_owned())
 }

@@ -12,6 +12,12 @@
 //! server and 100 client threads (`src/tour/load.rs`, the same for both
 //! twins), each making 1,000 round trips of 64 bytes, and prints the rate
 //! and the latency. `--help` lists the flags.
+//!
+//! A connection that sends nothing, or reads nothing of what comes back,
+//! for `--idle-timeout` seconds (10 by default) is closed: a silent
+//! client must not hold a thread for ever. When the OS refuses to start
+//! a thread (`ulimit -u`, a container's task limit), that one connection
+//! is closed and the server goes on, and serves again once threads end.
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -19,7 +25,7 @@ mod cli;
 mod load;
 
 use duet::blocking::net::{TcpListener, TcpStream};
-use duet::blocking::{Runtime, sleep, spawn};
+use duet::blocking::{Runtime, sleep, try_spawn};
 use std::io;
 use std::time::Duration;
 
@@ -28,6 +34,7 @@ const EXAMPLE: cli::Example = cli::Example {
     about: "Echo server on duet::blocking: one OS thread per connection.",
     default_addr: "127.0.0.1:7000",
     self_test: true,
+    idle_timeout: true,
 };
 
 fn main() -> io::Result<()> {
@@ -40,12 +47,13 @@ fn main() -> io::Result<()> {
 
 /// Serves forever, or, with `--clients`, until the self-test is done.
 fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
+    let idle = options.idle_timeout;
     let Some(clients) = options.clients else {
-        serve(listener);
+        serve(listener, idle);
         return Ok(());
     };
     let addr = listener.local_addr()?;
-    let _server = spawn(move || serve(listener));
+    let _server = try_spawn(move || serve(listener, idle))?;
     let load = load::start(addr, clients, options.rounds)?;
     // This thread may simply wait for the client threads: every
     // connection has a thread of its own, so the server goes on serving.
@@ -55,17 +63,22 @@ fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
 }
 
 /// Accepts connections forever, each on a new thread.
-fn serve(listener: TcpListener) {
+fn serve(listener: TcpListener, idle: Duration) {
+    let mut refusals = cli::Refusals::default();
     loop {
         match listener.accept() {
             Ok((stream, peer)) => {
                 // Detached: it runs until its client goes away. An error
                 // ends this connection only, never the server.
-                let _connection = spawn(move || {
-                    if let Err(error) = echo(stream) {
+                let connection = try_spawn(move || {
+                    if let Err(error) = echo(stream, idle) {
                         cli::report(peer, error);
                     }
                 });
+                // No thread to spare: the closure, and the stream in it,
+                // were dropped, which closes this connection; the server
+                // goes on. The first refusal is logged.
+                refusals.note(connection.map(drop));
             }
             Err(error) => {
                 // Say, out of file descriptors. Not the end of the server,
@@ -77,16 +90,26 @@ fn serve(listener: TcpListener) {
     }
 }
 
-/// Sends back every byte the client sends, until it closes.
-fn echo(mut stream: TcpStream) -> io::Result<()> {
+/// Sends back every byte the client sends, until it closes or stays
+/// silent (or stops reading) for `idle`.
+fn echo(mut stream: TcpStream, idle: Duration) -> io::Result<()> {
     // Small replies should leave at once, not wait for an ACK (Nagle).
     stream.set_nodelay(true)?;
+    // No read or write waits longer than `idle`.
+    stream.set_read_timeout(Some(idle))?;
+    stream.set_write_timeout(Some(idle))?;
     let mut buf = [0u8; 4096];
     loop {
-        let n = stream.read(&mut buf)?;
+        let n = match stream.read(&mut buf) {
+            Err(error) if cli::timed_out(&error) => return Ok(()), // silent: close
+            read => read?,
+        };
         if n == 0 {
             return Ok(()); // the client closed its side
         }
-        stream.write_all(&buf[..n])?;
+        match stream.write_all(&buf[..n]) {
+            Err(error) if cli::timed_out(&error) => return Ok(()), // not reading: close
+            written => written?,
+        }
     }
 }

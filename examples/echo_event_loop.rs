@@ -13,6 +13,10 @@
 //! the server and 100 client threads (`src/tour/load.rs`, the same for both
 //! twins), each making 1,000 round trips of 64 bytes, and prints the rate
 //! and the latency. `--help` lists the flags.
+//!
+//! A connection that sends nothing, or reads nothing of what comes back,
+//! for `--idle-timeout` seconds (10 by default) is closed: a silent
+//! client must not hold a task for ever.
 
 #[path = "common/cli.rs"]
 mod cli;
@@ -20,7 +24,7 @@ mod cli;
 mod load;
 
 use duet::event_loop::net::{TcpListener, TcpStream};
-use duet::event_loop::{Runtime, sleep, spawn, spawn_blocking};
+use duet::event_loop::{Runtime, sleep, spawn, spawn_blocking, timeout};
 use std::io;
 use std::time::Duration;
 
@@ -29,6 +33,7 @@ const EXAMPLE: cli::Example = cli::Example {
     about: "Echo server on duet::event_loop: one task per connection, one thread.",
     default_addr: "127.0.0.1:7000",
     self_test: true,
+    idle_timeout: true,
 };
 
 fn main() -> io::Result<()> {
@@ -41,12 +46,13 @@ fn main() -> io::Result<()> {
 
 /// Serves forever, or, with `--clients`, until the self-test is done.
 async fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
+    let idle = options.idle_timeout;
     let Some(clients) = options.clients else {
-        serve(listener).await;
+        serve(listener, idle).await;
         return Ok(());
     };
     let addr = listener.local_addr()?;
-    let _server = spawn(serve(listener));
+    let _server = spawn(serve(listener, idle));
     let load = load::start(addr, clients, options.rounds)?;
     // Waiting for the client threads here would block the loop thread,
     // and every connection's task with it: wait on a helper thread.
@@ -58,14 +64,15 @@ async fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
 }
 
 /// Accepts connections forever, each in a new task.
-async fn serve(listener: TcpListener) {
+async fn serve(listener: TcpListener, idle: Duration) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 // Detached: it runs until its client goes away. An error
-                // ends this connection only, never the server.
+                // ends this connection only, never the server. (A task
+                // needs no thread: nothing is refused here.)
                 let _connection = spawn(async move {
-                    if let Err(error) = echo(stream).await {
+                    if let Err(error) = echo(stream, idle).await {
                         cli::report(peer, error);
                     }
                 });
@@ -80,16 +87,24 @@ async fn serve(listener: TcpListener) {
     }
 }
 
-/// Sends back every byte the client sends, until it closes.
-async fn echo(mut stream: TcpStream) -> io::Result<()> {
+/// Sends back every byte the client sends, until it closes or stays
+/// silent (or stops reading) for `idle`.
+async fn echo(mut stream: TcpStream, idle: Duration) -> io::Result<()> {
     // Small replies should leave at once, not wait for an ACK (Nagle).
     stream.set_nodelay(true)?;
+    // No read or write waits longer than `idle`: each races a timer below.
     let mut buf = [0u8; 4096];
     loop {
-        let n = stream.read(&mut buf).await?;
+        let n = match timeout(idle, stream.read(&mut buf)).await {
+            Err(_elapsed) => return Ok(()), // silent: close
+            Ok(read) => read?,
+        };
         if n == 0 {
             return Ok(()); // the client closed its side
         }
-        stream.write_all(&buf[..n]).await?;
+        match timeout(idle, stream.write_all(&buf[..n])).await {
+            Err(_elapsed) => return Ok(()), // not reading: close
+            Ok(written) => written?,
+        }
     }
 }

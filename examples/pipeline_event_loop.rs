@@ -37,7 +37,8 @@
 //! sizes.
 //!
 //! Read next: `chat_event_loop.rs`, which uses bounded channels the other
-//! way round: its hub must never wait, so it uses `try_send`.
+//! way round: its hub never waits on a channel to a client, so it uses
+//! `try_send`.
 
 #[path = "common/pipeline_flags.rs"]
 mod flags;

@@ -18,8 +18,17 @@
 //!   `Connection: close`; HTTP/1.0 closes unless it says
 //!   `Connection: keep-alive`. Every response says which it is.
 //! - Pipelining: several requests in one read are all answered, in order.
-//! - A request body announced by `Content-Length` is read and thrown away,
-//!   so the next request starts in the right place.
+//! - A request body announced by `Content-Length` is read and thrown away
+//!   *before* the response is sent, so the next request starts in the
+//!   right place and a client never sees an answer while it still owes a
+//!   body. A body over [`MAX_BODY`] gets `413 Content Too Large` and a
+//!   close instead: reading it all would cost time, and skipping it
+//!   unread would leave the connection swallowing bytes (a
+//!   `Content-Length` of 2^64-1 would swallow them forever).
+//! - `Expect: 100-continue`, which a client such as curl sends before a
+//!   large body, gets `100 Continue` (then the body is read and the final
+//!   response sent); any other expectation gets `417 Expectation Failed`
+//!   and a close.
 //! - `400 Bad Request`, then the connection closes, for: a malformed
 //!   request line or header, a head over [`MAX_HEAD`] bytes, a head that
 //!   is not UTF-8, an HTTP/1.1 request without exactly one `Host`, and any
@@ -29,8 +38,8 @@
 //!   would start, so closing is the only safe thing.
 //!
 //! Left out to stay short: the `Date` header (RFC 9110 asks servers with a
-//! clock to send it; clients do fine without), `Expect: 100-continue`, and
-//! header values that are not UTF-8.
+//! clock to send it; clients do fine without), and header values that are
+//! not UTF-8.
 
 use std::io::Write;
 
@@ -38,6 +47,11 @@ use std::io::Write;
 /// that ends them) we accept. Without a limit a client could make us
 /// buffer without end; 8 KiB is what many servers allow.
 pub const MAX_HEAD: usize = 8 * 1024;
+
+/// The largest request body the server reads (and throws away) to keep
+/// the connection open. The example's pages take no body at all; 1 MiB
+/// leaves room for a client that sends a small form anyway.
+pub const MAX_BODY: u64 = 1024 * 1024;
 
 /// The page `GET /` returns.
 pub const PAGE: &str = "<!doctype html>\n\
@@ -53,8 +67,24 @@ pub struct Request<'a> {
     pub target: &'a str,
     /// Whether the connection stays open after the response.
     pub keep_alive: bool,
-    /// How many body bytes follow the head (0 if there is no body).
-    pub content_length: usize,
+    /// How many body bytes follow the head (0 if there is no body). A
+    /// number too large for a `u64` reads as `u64::MAX`: too large either
+    /// way.
+    pub content_length: u64,
+    /// What the `Expect` header asks for.
+    pub expect: Expect,
+}
+
+/// The `Expect` header of a request.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Expect {
+    /// No `Expect` header.
+    Nothing,
+    /// `Expect: 100-continue`: the client waits for `100 Continue` (or a
+    /// while) before it sends the body.
+    Continue,
+    /// Something this server does not know: RFC 9110 says `417`.
+    Other,
 }
 
 /// Why a request got `400 Bad Request`; the reason goes in the body.
@@ -128,6 +158,7 @@ pub fn parse_head(head: &[u8]) -> Result<Request<'_>, BadRequest> {
     let mut keep_alive = false;
     let mut content_length = None;
     let mut hosts = 0;
+    let mut expect = Expect::Nothing;
     for line in lines.take_while(|line| !line.is_empty()) {
         if line.starts_with([' ', '\t']) {
             // Obsolete line folding: RFC 9112 lets a server reject it.
@@ -162,6 +193,12 @@ pub fn parse_head(head: &[u8]) -> Result<Request<'_>, BadRequest> {
             }
         } else if name.eq_ignore_ascii_case("host") {
             hosts += 1;
+        } else if name.eq_ignore_ascii_case("expect") {
+            expect = if value.eq_ignore_ascii_case("100-continue") {
+                Expect::Continue
+            } else {
+                Expect::Other
+            };
         }
     }
     if http11 && hosts != 1 {
@@ -175,17 +212,18 @@ pub fn parse_head(head: &[u8]) -> Result<Request<'_>, BadRequest> {
         // 1.1 keeps connections open by default, 1.0 closes by default.
         keep_alive: !close && (http11 || keep_alive),
         content_length: content_length.unwrap_or(0),
+        expect,
     })
 }
 
 /// A header's `Content-Length`: digits only (no sign, no spaces, no list).
-fn parse_length(value: &str) -> Result<usize, BadRequest> {
+/// More digits than a `u64` holds read as `u64::MAX`, which is over
+/// [`MAX_BODY`] like any other huge number.
+fn parse_length(value: &str) -> Result<u64, BadRequest> {
     if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
         return Err(BadRequest("Content-Length is not a number"));
     }
-    value
-        .parse()
-        .map_err(|_| BadRequest("Content-Length is too large"))
+    Ok(value.parse().unwrap_or(u64::MAX))
 }
 
 /// RFC 9110's `token`: what methods and header names are made of.
@@ -219,6 +257,17 @@ pub fn bad_request(reason: BadRequest, out: &mut Vec<u8>) {
     let body = format!("<h1>400 Bad Request</h1>\n<p>{}</p>\n", reason.0);
     write_response(out, "400 Bad Request", "", &body, true, false);
 }
+
+/// Appends a response that refuses the request and closes the connection,
+/// such as `413 Content Too Large`.
+pub fn refuse(status: &str, out: &mut Vec<u8>) {
+    let body = format!("<h1>{status}</h1>\n");
+    write_response(out, status, "", &body, true, false);
+}
+
+/// What a client that sent `Expect: 100-continue` waits for before it
+/// sends the body: an interim response, with no headers.
+pub const CONTINUE: &[u8] = b"HTTP/1.1 100 Continue\r\n\r\n";
 
 fn write_response(
     out: &mut Vec<u8>,
@@ -259,8 +308,19 @@ pub enum After {
 pub struct Connection {
     /// Received bytes not yet consumed: the start of the next request(s).
     input: Vec<u8>,
-    /// Body bytes of the last request still to arrive and be thrown away.
-    body_left: usize,
+    /// The request whose body is on its way, if one is.
+    waiting: Option<Waiting>,
+}
+
+/// A request answered, but its answer held back until its body is in.
+#[derive(Debug)]
+struct Waiting {
+    /// Body bytes still to arrive and be thrown away.
+    body_left: u64,
+    /// The response, sent once the body is in.
+    response: Vec<u8>,
+    /// Whether the connection stays open after it.
+    keep_alive: bool,
 }
 
 impl Connection {
@@ -274,20 +334,30 @@ impl Connection {
         self.input.extend_from_slice(bytes);
     }
 
-    /// Appends to `out` a response to every complete request received so
-    /// far, in order, and says whether to close once `out` is written.
+    /// Appends to `out` a response to every request received so far whose
+    /// body (if it has one) is all in, in order, and says whether to close
+    /// once `out` is written. A `100 Continue` is appended as soon as the
+    /// head of a request that asks for it is in.
     /// After `Close` the connection is done: do not call this again.
     pub fn respond(&mut self, out: &mut Vec<u8>) -> After {
         let mut consumed = 0;
         let after = loop {
             let rest = &self.input[consumed..];
-            if self.body_left > 0 {
-                // Skip the previous request's body, or as much as is here.
-                let skipped = self.body_left.min(rest.len());
+            if let Some(waiting) = &mut self.waiting {
+                // Skip the request's body, or as much as is here. (At most
+                // MAX_BODY is left, so it fits a usize.)
+                let skipped = rest.len().min(waiting.body_left as usize);
                 consumed += skipped;
-                self.body_left -= skipped;
-                if self.body_left > 0 {
+                waiting.body_left -= skipped as u64;
+                if waiting.body_left > 0 {
                     break After::KeepOpen;
+                }
+                // The whole body is in: now the answer.
+                out.append(&mut waiting.response);
+                let keep_alive = waiting.keep_alive;
+                self.waiting = None;
+                if !keep_alive {
+                    break After::Close;
                 }
                 continue;
             }
@@ -312,12 +382,29 @@ impl Connection {
                         break After::Close;
                     }
                     Ok(request) => {
-                        respond(&request, out);
                         consumed += head_len;
-                        self.body_left = request.content_length;
-                        if !request.keep_alive {
+                        if request.expect == Expect::Other {
+                            refuse("417 Expectation Failed", out);
                             break After::Close;
                         }
+                        // The body would take too long to read, and the
+                        // next request starts after it: refuse, and close.
+                        if request.content_length > MAX_BODY {
+                            refuse("413 Content Too Large", out);
+                            break After::Close;
+                        }
+                        if request.expect == Expect::Continue && request.content_length > 0 {
+                            out.extend_from_slice(CONTINUE);
+                        }
+                        let mut response = Vec::new();
+                        respond(&request, &mut response);
+                        // Answered at the top of the loop, once the body
+                        // (perhaps empty) has been read.
+                        self.waiting = Some(Waiting {
+                            body_left: request.content_length,
+                            response,
+                            keep_alive: request.keep_alive,
+                        });
                     }
                 },
             }

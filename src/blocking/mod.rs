@@ -41,6 +41,7 @@ pub mod net;
 use crate::JoinError;
 use crate::task_id::{TaskId, spawn_site};
 use crate::trace::{self, CurrentTask, EventKind};
+use std::io;
 use std::panic::Location;
 use std::thread;
 use std::time::Duration;
@@ -107,7 +108,7 @@ impl Runtime {
 ///
 /// # Panics
 /// If the OS refuses to start another thread (too many threads, or out of
-/// memory for their stacks).
+/// memory for their stacks); [`try_spawn`] returns that as an error.
 ///
 /// ```
 /// use duet::blocking::{Runtime, spawn};
@@ -129,7 +130,7 @@ pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinH
     let id = TaskId::next();
     let location = Location::caller();
     trace::name_task(id, || spawn_site(location));
-    spawn_thread(id, format!("duet-task-{}", id.as_u64()), f)
+    spawn_thread(id, format!("duet-task-{}", id.as_u64()), f).unwrap_or_else(|err| refused(err))
 }
 
 /// As [`spawn`], naming the thread (and the task, in traces) `name`.
@@ -146,32 +147,73 @@ pub fn spawn_named<T: Send + 'static>(
     name: impl Into<String>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> JoinHandle<T> {
+    try_spawn_named(name, f).unwrap_or_else(|err| refused(err))
+}
+
+/// As [`spawn`], but when the OS refuses to start another thread, says so
+/// with an error instead of panicking.
+///
+/// A server that starts a thread per connection wants this: under a
+/// thread limit (`ulimit -u`, a container's or a service manager's task
+/// limit) it can close that one connection and go on serving the others,
+/// and serve new ones again once threads have finished. The error is the
+/// one `std::thread::Builder::spawn` returns, most often
+/// [`io::ErrorKind::WouldBlock`] (`EAGAIN`: try again later).
+///
+/// ```
+/// let task = duet::blocking::try_spawn(|| 6 * 7).expect("a thread to spare");
+/// assert_eq!(task.join().unwrap(), 42);
+/// ```
+#[track_caller]
+pub fn try_spawn<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<JoinHandle<T>> {
+    let id = TaskId::next();
+    let location = Location::caller();
+    trace::name_task(id, || spawn_site(location));
+    spawn_thread(id, format!("duet-task-{}", id.as_u64()), f)
+}
+
+/// As [`try_spawn`], naming the thread (and the task, in traces) `name`.
+///
+/// ```
+/// let task = duet::blocking::try_spawn_named("worker", || {
+///     std::thread::current().name().map(String::from)
+/// })
+/// .expect("a thread to spare");
+/// assert_eq!(task.join().unwrap().as_deref(), Some("worker"));
+/// ```
+pub fn try_spawn_named<T: Send + 'static>(
+    name: impl Into<String>,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> io::Result<JoinHandle<T>> {
     let id = TaskId::next();
     let name = name.into();
     trace::name_task(id, || name.clone());
     spawn_thread(id, name, f)
 }
 
+/// The panic of [`spawn`] and [`spawn_named`] when the OS says no.
+fn refused(err: io::Error) -> ! {
+    panic!(
+        "duet::blocking::spawn: the OS refused to start another thread ({err}); \
+         every blocking task needs its own thread, so spawn fewer tasks \
+         (or use duet::blocking::try_spawn and handle the error, \
+         or duet::event_loop, which runs many tasks on one thread)"
+    )
+}
+
 fn spawn_thread<T: Send + 'static>(
     id: TaskId,
     thread_name: String,
     f: impl FnOnce() -> T + Send + 'static,
-) -> JoinHandle<T> {
+) -> io::Result<JoinHandle<T>> {
     trace::emit(|| (Some(id), EventKind::Spawn));
-    let thread = thread::Builder::new()
-        .name(thread_name)
-        .spawn(move || {
-            let _life = ThreadLife::start(id);
-            f()
-        })
-        .unwrap_or_else(|err| {
-            panic!(
-                "duet::blocking::spawn: the OS refused to start another thread ({err}); \
-                 every blocking task needs its own thread, so spawn fewer tasks \
-                 (or use duet::event_loop, which runs many tasks on one thread)"
-            )
-        });
-    JoinHandle { thread }
+    let thread = thread::Builder::new().name(thread_name).spawn(move || {
+        let _life = ThreadLife::start(id);
+        f()
+    })?;
+    Ok(JoinHandle { thread })
 }
 
 /// Traces a task thread's start, and its exit when dropped, which happens

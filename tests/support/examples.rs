@@ -35,7 +35,14 @@ pub const IO_TIMEOUT: Duration = Duration::from_secs(10);
 /// examples_network` does not, and would run stale (or missing) binaries.
 /// So the first test to get here runs `cargo build --examples` for the
 /// same profile; when nothing changed, that takes a fraction of a second.
+///
+/// `DUET_EXAMPLES_DIR=DIR` runs the binaries in `DIR` instead, unbuilt:
+/// the way to run these tests against the examples of another commit
+/// (built in a checkout of their own) and see what they did before.
 pub fn example(name: &str) -> PathBuf {
+    if let Some(dir) = std::env::var_os("DUET_EXAMPLES_DIR") {
+        return PathBuf::from(dir).join(name);
+    }
     static BUILT: Mutex<bool> = Mutex::new(false);
     // .../target/<profile>/deps/<test binary>-HASH
     let exe = std::env::current_exe().expect("the test binary has a path");
@@ -96,11 +103,15 @@ impl Running {
     /// its say on the command (to set the environment, say).
     pub fn start_with(name: &str, args: &[&str], configure: impl FnOnce(&mut Command)) -> Running {
         let mut command = Command::new(example(name));
-        command
-            .args(args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        command.args(args);
         configure(&mut command);
+        Running::start_command(name, command)
+    }
+
+    /// Runs `command`, which runs the example `name` in some way (under a
+    /// wrapper such as `prlimit`, say), with its stdout and stderr piped.
+    pub fn start_command(name: &str, mut command: Command) -> Running {
+        command.stdout(Stdio::piped()).stderr(Stdio::piped());
         let mut child = command
             .spawn()
             .unwrap_or_else(|error| panic!("cannot start {name}: {error}"));
@@ -208,7 +219,20 @@ pub struct Server {
 impl Server {
     /// Starts `name` on a free port and waits (boundedly) for its first line.
     pub fn start(name: &str) -> Server {
-        let mut process = Running::start(name, &["--addr", "127.0.0.1:0"]);
+        Server::start_with_args(name, &[])
+    }
+
+    /// As [`Server::start`], with more flags after `--addr 127.0.0.1:0`.
+    pub fn start_with_args(name: &str, args: &[&str]) -> Server {
+        let mut command = Command::new(example(name));
+        command.args(["--addr", "127.0.0.1:0"]).args(args);
+        Server::start_command(name, command)
+    }
+
+    /// As [`Server::start`], running `command`, which must start the
+    /// example `name` listening on port 0 of 127.0.0.1.
+    pub fn start_command(name: &str, command: Command) -> Server {
+        let mut process = Running::start_command(name, command);
         let stdout = process.child.stdout.take().expect("stdout is piped");
         // A thread does the blocking read, so we can wait with a deadline;
         // it then drains the rest, so the server never blocks on a full pipe.
@@ -238,4 +262,42 @@ impl Server {
         stream.set_write_timeout(Some(IO_TIMEOUT)).unwrap();
         stream
     }
+}
+
+impl Server {
+    /// The server's resident memory (`VmRSS` in `/proc/PID/status`), in
+    /// bytes; Linux only.
+    pub fn resident_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.process.child.id()))
+            .expect("/proc/PID/status is readable");
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.trim().strip_suffix(" kB"))
+            .and_then(|number| number.trim().parse().ok())
+            .expect("a VmRSS line");
+        kib * 1024
+    }
+
+    /// CPU time the server has used so far (user + system), from
+    /// `/proc/PID/stat`; Linux only, in clock ticks of 10 ms.
+    pub fn cpu_time(&self) -> Duration {
+        cpu_time(&format!("/proc/{}/stat", self.process.child.id()))
+    }
+}
+
+/// User + system CPU time from a `/proc/.../stat` file, assuming 100
+/// clock ticks a second (what Linux reports on every common platform).
+pub fn cpu_time(stat_path: &str) -> Duration {
+    let stat = std::fs::read_to_string(stat_path).expect("a stat file");
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("(comm)")
+        .1
+        .split_whitespace()
+        .collect();
+    // utime and stime are fields 14 and 15; fields[0] is field 3.
+    let ticks: u64 = fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap();
+    Duration::from_millis(ticks * 10)
 }
