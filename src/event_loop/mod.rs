@@ -25,11 +25,15 @@
 //!    TCP built on it.
 //! 7. `channel/`: async channels written by hand, wakers in plain sight;
 //!    `spawn_blocking.rs`: handing blocking work to another thread.
+//! 8. `clock.rs`, `schedule.rs`, `builder.rs`: a virtual clock and seeded
+//!    schedules, for runs that repeat exactly (docs/DETERMINISM.md).
 //!
 //! The same programs on threads: [`crate::blocking`].
 
 mod budget;
+mod builder;
 pub mod channel;
+mod clock;
 mod context;
 mod executor;
 mod io_source;
@@ -37,6 +41,7 @@ mod join_handle;
 pub mod net;
 mod reactor;
 mod runtime;
+mod schedule;
 mod slab;
 mod spawn_blocking;
 mod task;
@@ -46,6 +51,10 @@ mod timer;
 mod waker;
 mod yield_now;
 
+pub(crate) use clock::virtual_elapsed;
+
+pub use builder::Builder;
+pub use clock::now;
 pub use join_handle::JoinHandle;
 pub use runtime::{Runtime, spawn, spawn_named};
 pub use spawn_blocking::spawn_blocking;
