@@ -7,6 +7,9 @@
 //! deposit must survive every round; its racy one loses deposits on most
 //! runs, but the OS picks the order, so no test can demand it.
 //!
+//! docs/DETERMINISM.md shows two runs of `race_event_loop`; they are
+//! checked here against real runs, line for line.
+//!
 //! Every run is bounded (`Running::finish`), and `DUET_SEED` is removed
 //! from the children's environment unless a test sets it.
 
@@ -111,4 +114,28 @@ fn on_threads_the_fixed_deposit_survives_every_round() {
     let (ok, racy) = run("race_blocking", &["--tries", "3"], None);
     assert!(ok, "{racy}");
     assert_eq!(racy.lines().filter(|l| l.starts_with("round ")).count(), 3);
+}
+
+#[test]
+fn the_runs_shown_in_determinism_md_are_real_runs() {
+    let page = include_str!("../docs/DETERMINISM.md");
+    let prompt = "$ cargo run --example race_event_loop";
+    let mut checked = 0;
+    for block in page.split("```text\n").skip(1) {
+        let block = block.split("```").next().expect("a closed block");
+        let Some((command, shown)) = block.split_once('\n') else {
+            continue;
+        };
+        let Some(rest) = command.strip_prefix(prompt) else {
+            continue;
+        };
+        let args: Vec<&str> = match rest.trim().strip_prefix("--") {
+            Some(args) => args.split_whitespace().collect(),
+            None => Vec::new(),
+        };
+        let (_, stdout) = run("race_event_loop", &args, None);
+        assert_eq!(stdout, shown, "DETERMINISM.md shows `{command}` wrongly");
+        checked += 1;
+    }
+    assert_eq!(checked, 2, "the page shows two runs");
 }
