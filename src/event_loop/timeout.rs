@@ -43,7 +43,8 @@ impl fmt::Display for Elapsed {
 impl std::error::Error for Elapsed {}
 
 /// A future that gives `future`'s output, or `Err(Elapsed)` if `duration`
-/// passes first. The deadline is counted from this call.
+/// passes first. The deadline is counted from this call, on the clock of
+/// the runtime running on this thread (see [`now`](super::now)).
 pub fn timeout<F: Future>(duration: Duration, future: F) -> Timeout<F> {
     Timeout {
         future: Box::pin(future),
