@@ -9,8 +9,15 @@
 //! runtime (threads) and the event loop (one thread) must compute the same
 //! value, and any difference is a bug in one of them.
 //!
+//! The event loop runs each program several times: on the real clock in
+//! FIFO order, then on the virtual clock (sleeps take no real time) in
+//! FIFO order and under a few seeded schedules, which poll the runnable
+//! tasks in random orders. The answer may not depend on the order, so
+//! every run must agree (docs/DETERMINISM.md).
+//!
 //! On failure, proptest shrinks the program and prints it with `Debug`,
-//! which reads like the code the program stands for.
+//! which reads like the code the program stands for, with the seeds; the
+//! message names the schedule that gave the wrong answer.
 
 #[path = "differential/program.rs"]
 mod program;
@@ -36,7 +43,10 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
 
     #[test]
-    fn both_runtimes_compute_the_same_result(program in program()) {
+    fn both_runtimes_compute_the_same_result(
+        program in program(),
+        seeds in prop::collection::vec(any::<u64>(), 2),
+    ) {
         let for_blocking = program.clone();
         let on_threads = within_deadline("blocking", move || {
             duet::blocking::Runtime::new().block_on(|| for_blocking.run_blocking())
@@ -48,6 +58,23 @@ proptest! {
         });
         prop_assert_eq!(on_threads, on_loop);
         prop_assert_eq!(on_loop, program.expected());
+        let schedules = std::iter::once(None).chain(seeds.into_iter().map(Some));
+        for seed in schedules {
+            let for_loop = program.clone();
+            let answer = within_deadline("event_loop (virtual clock)", move || {
+                let builder = duet::event_loop::Builder::new().virtual_clock(true);
+                let builder = match seed {
+                    Some(seed) => builder.seed(seed),
+                    None => builder,
+                };
+                builder.build().unwrap().block_on(for_loop.run_event_loop())
+            });
+            prop_assert_eq!(
+                answer, on_threads,
+                "the event loop on the virtual clock, {}, disagrees",
+                seed.map_or("FIFO".to_string(), |seed| format!("Builder::new().seed({seed})"))
+            );
+        }
     }
 }
 

@@ -27,6 +27,15 @@
 //! ready it hands its waker out for *late* wakes, which must never poll it
 //! again (docs/PITFALLS.md #5), nor the task that reuses its slot in the table.
 //!
+//! Every case runs several times: in FIFO order, and under a few seeded
+//! schedules (`Builder::seed`), which poll the runnable tasks in random
+//! orders, so a rule that holds only in FIFO order fails here, and the
+//! failure names the seed that reproduces it (docs/DETERMINISM.md). Rule 5
+//! runs on the real clock in FIFO order, and on the virtual clock in FIFO
+//! and seeded orders (on the real clock a seeded schedule may poll two
+//! sleepers that fired in the same turn in either order: see
+//! DETERMINISM.md).
+//!
 //! Nothing here waits on the clock except the sleeps that rule 5 is about:
 //! steps are synchronised with channels, joins and wakers. Every case runs
 //! on a watchdog'd thread (`within_for`) and every wait inside it is
@@ -39,7 +48,7 @@ mod support;
 use support::*;
 
 use duet::JoinError;
-use duet::event_loop::{JoinHandle, sleep, sleep_until, spawn, yield_now};
+use duet::event_loop::{Builder, JoinHandle, Runtime, now, sleep, sleep_until, spawn, yield_now};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use std::cell::{Cell, RefCell};
@@ -55,6 +64,51 @@ use std::time::{Duration, Instant};
 
 /// How long one whole case may take before the watchdog fails it.
 const CASE_PATIENCE: Duration = THREAD_PATIENCE;
+
+// ====================================================================
+// Schedules
+// ====================================================================
+
+/// How many seeded schedules each case runs under, besides FIFO.
+const SEEDS_PER_CASE: usize = 2;
+
+/// The seeds of one case: generated (and shrunk, and printed) by proptest
+/// with the program they run.
+fn seeds() -> impl Strategy<Value = Vec<u64>> {
+    prop::collection::vec(any::<u64>(), SEEDS_PER_CASE)
+}
+
+/// FIFO first, then each seed.
+fn schedules(seeds: &[u64]) -> impl Iterator<Item = Option<u64>> + '_ {
+    std::iter::once(None).chain(seeds.iter().copied().map(Some))
+}
+
+/// A runtime with the given schedule (FIFO for `None`) and clock.
+fn runtime_with(seed: Option<u64>, virtual_clock: bool) -> Runtime {
+    let builder = Builder::new().virtual_clock(virtual_clock);
+    let builder = match seed {
+        Some(seed) => builder.seed(seed),
+        None => builder,
+    };
+    builder.build().expect("the OS gave us an epoll instance")
+}
+
+/// Says which schedule and clock a failure happened under, so that it can
+/// be replayed.
+fn under(
+    seed: Option<u64>,
+    virtual_clock: bool,
+    checked: Result<(), TestCaseError>,
+) -> Result<(), TestCaseError> {
+    checked.map_err(|error| {
+        let schedule = match seed {
+            Some(seed) => format!("Builder::new().seed({seed})"),
+            None => "FIFO".to_string(),
+        };
+        let clock = if virtual_clock { "virtual" } else { "real" };
+        TestCaseError::fail(format!("under {schedule}, {clock} clock: {error}"))
+    })
+}
 
 // ====================================================================
 // Programs of probes (rules 1 to 4)
@@ -621,7 +675,7 @@ async fn await_slot(slot: &mut Slot) {
 
 /// Runs one program on a fresh runtime and reports on every probe, after
 /// the runtime (and with it every probe) has been dropped.
-fn run_program(program: &Program) -> CaseReport {
+fn run_program(program: &Program, seed: Option<u64>) -> CaseReport {
     let program = program.clone();
     within_for(CASE_PATIENCE, move || {
         let (thread_jobs, jobs) = mpsc::channel::<Option<Job>>();
@@ -644,7 +698,7 @@ fn run_program(program: &Program) -> CaseReport {
             polls_running: Cell::new(0),
             nested_helper_polls: Cell::new(0),
         });
-        let rt = runtime();
+        let rt = runtime_with(seed, false);
         let driver = counting_polls(env.clone(), drive(program, env.clone()));
         let slots = rt.block_on(driver);
         let nested_helper_polls = env.nested_helper_polls.get();
@@ -854,7 +908,7 @@ struct Sleepers(Vec<Sleeper>);
 impl fmt::Debug for Sleepers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(f, "block_on(async {{")?;
-        writeln!(f, "    let start = Instant::now() + {START_MARGIN:?};")?;
+        writeln!(f, "    let start = now() + {START_MARGIN:?};")?;
         for (i, s) in self.0.iter().enumerate() {
             writeln!(
                 f,
@@ -908,12 +962,12 @@ struct TimerReport {
     timers_left: usize,
 }
 
-fn run_sleepers(sleepers: &Sleepers) -> TimerReport {
+fn run_sleepers(sleepers: &Sleepers, seed: Option<u64>, virtual_clock: bool) -> TimerReport {
     let sleepers = sleepers.clone();
     within_for(CASE_PATIENCE, move || {
-        let rt = runtime();
+        let rt = runtime_with(seed, virtual_clock);
         let (woke, woken_at_abort, joined) = rt.block_on(async {
-            let start = Instant::now() + START_MARGIN;
+            let start = now() + START_MARGIN;
             let woke: Rc<RefCell<Vec<Woke>>> = Rc::default();
             let handles: Vec<JoinHandle<()>> = (sleepers.0.iter().enumerate())
                 .map(|(i, s)| {
@@ -929,7 +983,7 @@ fn run_sleepers(sleepers: &Sleepers) -> TimerReport {
                         woke.borrow_mut().push(Woke {
                             sleeper: i,
                             deadline,
-                            at: Instant::now(),
+                            at: now(),
                             waited,
                         });
                     })
@@ -1210,7 +1264,7 @@ async fn run_until(progress: &Progress, started: usize, finished: usize) -> usiz
     progress.started.get()
 }
 
-fn run_doomed(tasks: &DoomedTasks) -> DropReport {
+fn run_doomed(tasks: &DoomedTasks, seed: Option<u64>) -> DropReport {
     let tasks = tasks.clone();
     within_for(CASE_PATIENCE, move || {
         let logs: Vec<DropLog> = tasks.0.iter().map(|_| DropLog::default()).collect();
@@ -1227,7 +1281,7 @@ fn run_doomed(tasks: &DoomedTasks) -> DropReport {
             }
         });
         let progress: Rc<Progress> = Rc::default();
-        let rt = runtime();
+        let rt = runtime_with(seed, false);
         // Never-polled tasks come last (see `DoomedTasks::new`).
         let polled = tasks.0.iter().take_while(|t| t.life != Life::NeverPolled);
         let must_start = polled.clone().count();
@@ -1301,8 +1355,10 @@ proptest! {
     /// task strands its awaiter, and one that polls a finished `async`
     /// block makes it panic (docs/PITFALLS.md #5).
     #[test]
-    fn every_task_is_polled_until_it_is_ready_and_never_after(program in program()) {
-        polled_until_ready_and_never_after(&run_program(&program).probes)?;
+    fn every_task_is_polled_until_it_is_ready_and_never_after(program in program(), seeds in seeds()) {
+        for seed in schedules(&seeds) {
+            under(seed, false, polled_until_ready_and_never_after(&run_program(&program, seed).probes))?;
+        }
     }
 
     /// A task is polled only by the loop, on the `block_on` thread: never
@@ -1311,8 +1367,10 @@ proptest! {
     /// `!Send`; and a wake that polls runs user code under the waker's
     /// locks, which is how executors deadlock (docs/PITFALLS.md #9).
     #[test]
-    fn a_task_is_never_polled_concurrently_with_itself_or_inside_another(program in program()) {
-        never_polled_concurrently(&run_program(&program))?;
+    fn a_task_is_never_polled_concurrently_with_itself_or_inside_another(program in program(), seeds in seeds()) {
+        for seed in schedules(&seeds) {
+            under(seed, false, never_polled_concurrently(&run_program(&program, seed)))?;
+        }
     }
 
     /// Wakes coalesce: k wakes before a task runs again cause exactly one
@@ -1320,8 +1378,10 @@ proptest! {
     /// waker floods the run queue (docs/PITFALLS.md #6), or a late wake polls a
     /// stranger in a reused slot.
     #[test]
-    fn k_wakes_before_the_next_run_cause_exactly_one_poll(program in program()) {
-        wakes_coalesce(&run_program(&program).probes)?;
+    fn k_wakes_before_the_next_run_cause_exactly_one_poll(program in program(), seeds in seeds()) {
+        for seed in schedules(&seeds) {
+            under(seed, false, wakes_coalesce(&run_program(&program, seed).probes))?;
+        }
     }
 
     /// `abort` gives the finished result or `Cancelled`, never both; after
@@ -1329,8 +1389,10 @@ proptest! {
     /// before the handle says `Cancelled`: cancellation must be a promise
     /// that no more of the task's code runs and its resources are freed.
     #[test]
-    fn abort_gives_the_result_or_cancelled_and_stops_all_polling(program in program()) {
-        abort_is_result_or_cancelled(&run_program(&program).probes)?;
+    fn abort_gives_the_result_or_cancelled_and_stops_all_polling(program in program(), seeds in seeds()) {
+        for seed in schedules(&seeds) {
+            under(seed, false, abort_is_result_or_cancelled(&run_program(&program, seed).probes))?;
+        }
     }
 }
 
@@ -1346,42 +1408,11 @@ proptest! {
     /// leaves no timer behind: programs rely on a sleep meaning "at least
     /// this long", and on the earlier deadline coming first.
     #[test]
-    fn timers_fire_in_deadline_order_and_never_early(sleepers in sleepers()) {
-        let report = run_sleepers(&sleepers);
-        for w in &report.woke {
-            prop_assert!(
-                w.at >= w.deadline,
-                "s{} woke {:?} before its deadline",
-                w.sleeper,
-                w.deadline - w.at
-            );
+    fn timers_fire_in_deadline_order_and_never_early(sleepers in sleepers(), seeds in seeds()) {
+        check_sleepers(&sleepers, None, false)?;
+        for seed in schedules(&seeds) {
+            check_sleepers(&sleepers, seed, true)?;
         }
-        let in_order: Vec<&Woke> = report.woke.iter().filter(|w| w.waited).collect();
-        for pair in in_order.windows(2) {
-            prop_assert!(
-                pair[0].deadline <= pair[1].deadline,
-                "s{} woke before s{}, whose deadline is {:?} earlier",
-                pair[0].sleeper,
-                pair[1].sleeper,
-                pair[0].deadline - pair[1].deadline
-            );
-        }
-        for (i, s) in sleepers.0.iter().enumerate() {
-            let woke = report.woke.iter().filter(|w| w.sleeper == i).count();
-            match report.woken_at_abort[i] {
-                // Aborted after it woke: abort changes nothing.
-                Some(true) | None => {
-                    prop_assert_eq!(woke, 1, "s{} woke {} times", i, woke);
-                    prop_assert_eq!(&report.joined[i], &SleeperJoined::Done, "s{}", i);
-                }
-                Some(false) => {
-                    prop_assert!(s.abort);
-                    prop_assert_eq!(woke, 0, "s{} woke after abort()", i);
-                    prop_assert_eq!(&report.joined[i], &SleeperJoined::Cancelled, "s{}", i);
-                }
-            }
-        }
-        prop_assert_eq!(report.timers_left, 0, "timers left behind: {:?}", report);
     }
 
     /// Dropping a `Runtime` drops every future it holds exactly once (and
@@ -1390,29 +1421,108 @@ proptest! {
     /// leaks a task leaks its sockets and memory, and a cycle through a
     /// task's own handle or waker is the usual way to leak one.
     #[test]
-    fn dropping_the_runtime_drops_every_future_exactly_once(tasks in doomed_tasks()) {
-        let report = run_doomed(&tasks);
-        prop_assert_eq!(report.never_polled_that_ran, 0, "block_on ran on after its future was done");
-        for (i, t) in tasks.0.iter().enumerate() {
-            let created = report.created[i];
-            match t.life {
-                Life::NeverPolled | Life::Waiting => prop_assert_eq!(
-                    report.dropped_before[i], 0,
-                    "t{} was dropped while the runtime lived: {:?}", i, report
-                ),
-                Life::Finished => prop_assert!(
-                    report.dropped_before[i] >= 1,
-                    "t{} finished, yet its future was not dropped: {:?}", i, report
-                ),
-            }
-            prop_assert_eq!(
-                report.dropped_after_runtime[i], created,
-                "t{} was not dropped with its runtime: {:?}", i, report
-            );
-            prop_assert_eq!(
-                report.dropped_at_end[i], created,
-                "t{} was dropped twice: {:?}", i, report
-            );
+    fn dropping_the_runtime_drops_every_future_exactly_once(tasks in doomed_tasks(), seeds in seeds()) {
+        for seed in schedules(&seeds) {
+            under(seed, false, check_doomed(&tasks, seed))?;
         }
     }
+}
+
+/// Rule 5 on one case, one schedule and one clock.
+fn check_sleepers(
+    sleepers: &Sleepers,
+    seed: Option<u64>,
+    virtual_clock: bool,
+) -> Result<(), TestCaseError> {
+    under(
+        seed,
+        virtual_clock,
+        sleepers_rule(sleepers, seed, virtual_clock),
+    )
+}
+
+fn sleepers_rule(
+    sleepers: &Sleepers,
+    seed: Option<u64>,
+    virtual_clock: bool,
+) -> Result<(), TestCaseError> {
+    let report = run_sleepers(sleepers, seed, virtual_clock);
+    for w in &report.woke {
+        prop_assert!(
+            w.at >= w.deadline,
+            "s{} woke {:?} before its deadline",
+            w.sleeper,
+            w.deadline - w.at
+        );
+    }
+    let in_order: Vec<&Woke> = report.woke.iter().filter(|w| w.waited).collect();
+    for pair in in_order.windows(2) {
+        prop_assert!(
+            pair[0].deadline <= pair[1].deadline,
+            "s{} woke before s{}, whose deadline is {:?} earlier",
+            pair[0].sleeper,
+            pair[1].sleeper,
+            pair[0].deadline - pair[1].deadline
+        );
+    }
+    for (i, s) in sleepers.0.iter().enumerate() {
+        let woke = report.woke.iter().filter(|w| w.sleeper == i).count();
+        match report.woken_at_abort[i] {
+            // Aborted after it woke: abort changes nothing.
+            Some(true) | None => {
+                prop_assert_eq!(woke, 1, "s{} woke {} times", i, woke);
+                prop_assert_eq!(&report.joined[i], &SleeperJoined::Done, "s{}", i);
+            }
+            Some(false) => {
+                prop_assert!(s.abort);
+                prop_assert_eq!(woke, 0, "s{} woke after abort()", i);
+                prop_assert_eq!(&report.joined[i], &SleeperJoined::Cancelled, "s{}", i);
+            }
+        }
+    }
+    prop_assert_eq!(report.timers_left, 0, "timers left behind: {:?}", report);
+    Ok(())
+}
+
+/// Rule 6 on one case and one schedule.
+fn check_doomed(tasks: &DoomedTasks, seed: Option<u64>) -> Result<(), TestCaseError> {
+    let report = run_doomed(tasks, seed);
+    prop_assert_eq!(
+        report.never_polled_that_ran,
+        0,
+        "block_on ran on after its future was done"
+    );
+    for (i, t) in tasks.0.iter().enumerate() {
+        let created = report.created[i];
+        match t.life {
+            Life::NeverPolled | Life::Waiting => prop_assert_eq!(
+                report.dropped_before[i],
+                0,
+                "t{} was dropped while the runtime lived: {:?}",
+                i,
+                report
+            ),
+            Life::Finished => prop_assert!(
+                report.dropped_before[i] >= 1,
+                "t{} finished, yet its future was not dropped: {:?}",
+                i,
+                report
+            ),
+        }
+        prop_assert_eq!(
+            report.dropped_after_runtime[i],
+            created,
+            "t{} was not dropped with its runtime: {:?}",
+            i,
+            report
+        );
+        prop_assert_eq!(
+            report.dropped_at_end[i],
+            created,
+            "t{} was dropped twice: {:?}",
+            i,
+            report
+        );
+    }
+    Ok(())
 }

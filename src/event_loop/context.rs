@@ -64,6 +64,22 @@ pub(crate) fn current() -> Option<Rc<Executor>> {
         .flatten()
 }
 
+/// Calls `f` with the runtime running on this thread, if any, without
+/// cloning its `Rc`: for quick questions such as "what time is it?".
+pub(crate) fn with_current<R>(f: impl FnOnce(Option<&Executor>) -> R) -> R {
+    let mut f = Some(f);
+    let asked = CURRENT.try_with(|current| {
+        let current = current.try_borrow().ok();
+        let executor = current.as_ref().and_then(|current| current.as_deref());
+        (f.take().expect("called once"))(executor)
+    });
+    match asked {
+        Ok(answer) => answer,
+        // The thread-local is gone (thread teardown): no runtime here.
+        Err(_) => (f.take().expect("not called yet"))(None),
+    }
+}
+
 /// The runtime running on this thread, or a panic that says how to fix it.
 pub(crate) fn expect_current(what: &str) -> Rc<Executor> {
     current().unwrap_or_else(|| {

@@ -37,8 +37,10 @@
 //!
 //! Read next: `task_turn.rs`, one poll of one task.
 
+use super::clock::Clock;
 use super::join_handle::JoinHandle;
 use super::reactor::Reactor;
+use super::schedule::Schedule;
 use super::task::{Stage, Task, TaskFuture, TaskKey, TaskTable};
 use super::task_turn::poll_with_budget;
 use super::timer::Timers;
@@ -54,7 +56,7 @@ use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How many turns the loop may run before it looks at the reactor and the
 /// timers even though tasks are still runnable. tokio uses the same number
@@ -78,10 +80,14 @@ pub(crate) struct Executor {
     /// How many `block_on` calls this runtime has served: each call's
     /// future gets a key of its own (see `TaskKey::reserved`).
     block_on_count: Cell<u32>,
+    /// Real or virtual time (`clock.rs`).
+    pub(super) clock: Clock,
+    /// FIFO or seeded (`schedule.rs`): how `next_runnable` picks.
+    schedule: Schedule,
 }
 
 impl Executor {
-    pub(crate) fn new() -> io::Result<Rc<Executor>> {
+    pub(crate) fn new(clock: Clock, schedule: Schedule) -> io::Result<Rc<Executor>> {
         let (reactor, unparker) = Reactor::new()?;
         Ok(Rc::new(Executor {
             remote: Arc::new(RemoteQueue::new(unparker)),
@@ -93,6 +99,8 @@ impl Executor {
             turns_since_reactor: Cell::new(0),
             expired_timers: RefCell::default(),
             block_on_count: Cell::new(0),
+            clock,
+            schedule,
         }))
     }
 
@@ -204,7 +212,7 @@ impl Executor {
         if turns >= EVENT_INTERVAL {
             self.look_at_reactor();
         }
-        if let Some(key) = self.run_queue.borrow_mut().pop_front() {
+        if let Some(key) = self.schedule.pick(&mut self.run_queue.borrow_mut()) {
             return Some(key);
         }
         if self.deferred.borrow().is_empty() {
@@ -213,22 +221,27 @@ impl Executor {
         // Only tasks that yielded are left: let in what is ready
         // elsewhere before they run again.
         self.look_at_reactor();
-        self.run_queue.borrow_mut().pop_front()
+        self.schedule.pick(&mut self.run_queue.borrow_mut())
     }
 
     /// Turns the reactor without sleeping: a look, not a park, so no Park
     /// event is traced for it.
-    fn look_at_reactor(&self) {
+    pub(super) fn look_at_reactor(&self) {
         self.reactor.park(Some(Duration::ZERO));
         self.after_reactor();
     }
 
     /// Nothing is runnable: sleep in the reactor until the earliest timer
     /// is due, an I/O source is ready, or another thread wakes a task.
+    /// (Under the virtual clock, a pending timer is fired at once instead:
+    /// see `clock.rs`.)
     fn park(&self) {
+        if self.jump_virtual_clock() {
+            return;
+        }
         let next_deadline = self.timers.lock().next_deadline();
         let timeout =
-            next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+            next_deadline.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
         trace::emit(|| (None, EventKind::Park { timeout }));
         self.reactor.park(timeout);
         trace::emit(|| (None, EventKind::Unpark));
@@ -252,11 +265,11 @@ impl Executor {
         self.deferred.borrow_mut().extend(newly_deferred);
     }
 
-    fn fire_timers(&self) {
+    pub(super) fn fire_timers(&self) {
         let mut expired = self.expired_timers.take();
         self.timers
             .lock()
-            .take_expired(Instant::now(), &mut expired);
+            .take_expired(self.clock.now(), &mut expired);
         // Wake after the lock is released: a waker may run foreign code.
         for waker in expired.drain(..) {
             trace::emit(|| (None, EventKind::TimerFired));

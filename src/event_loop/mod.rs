@@ -50,9 +50,9 @@
 //!  |   executor.rs  task_turn.rs  |          | kernel (epoll, via mio) |
 //!  |   runtime.rs   context.rs    |   wake   |   reactor.rs            |
 //!  |   join_handle.rs budget.rs   | <------- |   precise_wakeup.rs     |
-//!  |                              |          |   io_source.rs          |
-//!  |   slab.rs                    |          |   net/ (TcpListener,    |
-//!  |                              |          |     TcpStream, halves)  |
+//!  |   slab.rs                    |          |   io_source.rs          |
+//!  |   clock.rs schedule.rs       |          |   net/ (TcpListener,    |
+//!  |   builder.rs                 |          |     TcpStream, halves)  |
 //!  +------------------------------+          +-------------------------+
 //! ```
 //!
@@ -96,6 +96,9 @@
 //!    `child_wakers.rs` (a waker per child, so only the woken child is
 //!    polled) → `join.rs` → `join_all.rs` → `select.rs` (the loser is
 //!    dropped: cancellation).
+//! 6. Runs that repeat exactly (`docs/DETERMINISM.md`): `clock.rs` (a
+//!    virtual clock that jumps to the next deadline) → `schedule.rs` (FIFO,
+//!    or a seeded random pick among the runnable tasks) → `builder.rs`.
 //!
 //! Then `trace/` ([`crate::trace`]): how both runtimes report what they
 //! do. The same programs on threads: [`crate::blocking`].
@@ -103,8 +106,10 @@
 //! Read next: `yield_now.rs`.
 
 mod budget;
+mod builder;
 pub mod channel;
 mod child_wakers;
+mod clock;
 mod context;
 mod executor;
 mod io_source;
@@ -115,6 +120,7 @@ pub mod net;
 mod precise_wakeup;
 mod reactor;
 mod runtime;
+mod schedule;
 mod select;
 mod slab;
 mod spawn_blocking;
@@ -125,8 +131,12 @@ mod timer;
 mod waker;
 mod yield_now;
 
+pub(crate) use clock::virtual_elapsed;
 pub use join::{Join, join};
 pub use join_all::{JoinAll, join_all};
+
+pub use builder::Builder;
+pub use clock::now;
 pub use join_handle::JoinHandle;
 pub use runtime::{Runtime, spawn, spawn_named};
 pub use select::{Either, Select, select};

@@ -14,6 +14,7 @@
 //!
 //! Read next: `context.rs`, how `spawn` finds the runtime.
 
+use super::Builder;
 use super::context;
 use super::executor::Executor;
 use super::join_handle::JoinHandle;
@@ -44,8 +45,11 @@ pub struct Runtime {
 
 impl Runtime {
     /// A new runtime with an empty task table, no timers and its own
-    /// `epoll` instance. Fails only if the OS refuses the epoll/eventfd
-    /// descriptors (for example when out of file descriptors).
+    /// `epoll` instance: the same as `Builder::new().build()` (real clock;
+    /// first woken, first polled, unless `DUET_SEED` is set, see
+    /// [`Builder`]). Fails if the OS refuses the epoll/eventfd descriptors
+    /// (for example when out of file descriptors), or if `DUET_SEED` is not
+    /// a number.
     ///
     /// ```
     /// use duet::event_loop::Runtime;
@@ -55,9 +59,11 @@ impl Runtime {
     /// # Ok::<(), std::io::Error>(())
     /// ```
     pub fn new() -> io::Result<Runtime> {
-        Ok(Runtime {
-            executor: Executor::new()?,
-        })
+        Builder::new().build()
+    }
+
+    pub(super) fn from_executor(executor: Rc<Executor>) -> Runtime {
+        Runtime { executor }
     }
 
     /// Runs `future`, and every spawned task, on this thread until

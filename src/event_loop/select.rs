@@ -32,7 +32,8 @@
 //! As in `join.rs`, the children are boxed to avoid `unsafe` pin
 //! projection; here no output is stored, so `Select` is `Unpin` as is.
 //!
-//! Read next: `docs/CANCELLATION.md`, then `src/trace/mod.rs`, how both
+//! Read next: `docs/CANCELLATION.md`, then `clock.rs` and runs that repeat
+//! exactly; after them `src/trace/mod.rs`, how both
 //! runtimes report what they do.
 
 use super::child_wakers::ChildWakers;

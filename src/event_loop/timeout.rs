@@ -62,7 +62,8 @@ impl Elapsed {
 }
 
 /// A future that gives `future`'s output, or `Err(Elapsed)` if `duration`
-/// passes first. The deadline is counted from this call.
+/// passes first. The deadline is counted from this call, on the clock of
+/// the runtime running on this thread (see [`now`](super::now)).
 ///
 /// Cancel safe exactly when `future` is: dropping a `Timeout` (or its
 /// deadline passing) drops `future` where it stands.

@@ -20,7 +20,8 @@
 //!
 //! Three rules make timers correct rather than approximately right:
 //!
-//! - never early: `Sleep::poll` itself compares `Instant::now()` with the
+//! - never early: `Sleep::poll` itself compares the runtime's clock (see
+//!   `clock.rs`: `Instant::now()` unless the clock is virtual) with the
 //!   deadline, so a spurious wake cannot end a sleep early; and mio rounds
 //!   its timeout *up* to whole milliseconds, so the loop never wakes early
 //!   either (it would just park again);
@@ -140,7 +141,14 @@ struct Registration {
     key: TimerKey,
 }
 
-/// Waits until `duration` has passed (measured from this call).
+/// Waits until `duration` has passed, measured from this call on the
+/// clock of the runtime running on this thread ([`now`](super::now)).
+///
+/// Made outside a runtime, the deadline counts from the real clock, since
+/// there is no other; awaited later under a virtual clock, such a sleep
+/// waits until the virtual clock reaches that real instant, which is
+/// later than `duration` of virtual time (never earlier). Under a virtual
+/// clock, make it inside `block_on`.
 ///
 /// Cancel safe: dropping a `Sleep` removes its timer. A new `sleep` starts
 /// a new duration, so to keep a deadline across a `select` loop, poll
@@ -162,7 +170,8 @@ pub fn sleep(duration: Duration) -> Sleep {
     sleep_until(deadline_after(duration))
 }
 
-/// Waits until `deadline`. A deadline in the past completes at once.
+/// Waits until `deadline`, on the clock of the runtime that polls it. A
+/// deadline in the past completes at once.
 ///
 /// ```
 /// use duet::event_loop::{Runtime, sleep_until};
@@ -186,7 +195,7 @@ pub fn sleep_until(deadline: Instant) -> Sleep {
 /// `now + duration`, saturating for durations too large for `Instant`
 /// (`Duration::MAX` means "never", in practice).
 pub(crate) fn deadline_after(duration: Duration) -> Instant {
-    let now = Instant::now();
+    let now = super::now();
     now.checked_add(duration)
         .unwrap_or_else(|| now + Duration::from_secs(60 * 60 * 24 * 365 * 30))
 }
@@ -219,7 +228,8 @@ impl Sleep {
     /// `Timeout` calls this directly, so a deadline is looked at on every
     /// poll however much of the budget the inner future has spent.
     pub(crate) fn poll_deadline(&mut self, cx: &mut Context<'_>) -> Poll<()> {
-        let now = Instant::now();
+        // The runtime's clock, real or virtual (`clock.rs`).
+        let now = super::now();
         if now >= self.deadline {
             self.deregister();
             return Poll::Ready(());

@@ -23,7 +23,8 @@
 //!
 //! When tracing is on, `record` takes a global mutex, reads the clock
 //! *inside* it (so `at` never decreases across threads: the lock orders
-//! the events), prints the line if `DUET_TRACE` is set, and appends the
+//! the events; on an event loop with a virtual clock, its virtual time is
+//! used instead, held up to the latest `at` so far), prints the line if `DUET_TRACE` is set, and appends the
 //! event to the running capture, if any. Slow, and deliberately simple:
 //! tracing is for watching, not for production.
 //!
@@ -36,7 +37,7 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 const OFF: u8 = 0;
 const ON: u8 = 1;
@@ -66,6 +67,8 @@ struct Recorder {
 
 struct Capture {
     start: Instant,
+    /// The `at` of the last event, which the next may not go below.
+    latest: Duration,
     events: Vec<Event>,
 }
 
@@ -107,13 +110,17 @@ pub(crate) fn emit(make: impl FnOnce() -> (Option<TaskId>, EventKind)) {
 #[cold]
 fn record(task: Option<TaskId>, kind: EventKind) {
     let thread = thread_label();
+    // On the thread of an event loop with a virtual clock, events are
+    // stamped with its time (since the runtime was built), so that a
+    // deterministic run has deterministic times (docs/DETERMINISM.md).
+    let virtual_time = crate::event_loop::virtual_elapsed();
     let mut recorder = RECORDER.lock();
     let now = Instant::now();
     let task_name = task.and_then(|id| recorder.names.get(&id).cloned());
     if recorder.print {
         let origin = *recorder.origin.get_or_insert(now);
         let event = Event {
-            at: now - origin,
+            at: virtual_time.unwrap_or(now - origin),
             thread: thread.clone(),
             task,
             kind: kind.clone(),
@@ -122,8 +129,13 @@ fn record(task: Option<TaskId>, kind: EventKind) {
         eprintln!("{event}");
     }
     if let Some(capture) = &mut recorder.capture {
+        // Never decreasing, even when virtual and real times mix.
+        let at = virtual_time
+            .unwrap_or(now - capture.start)
+            .max(capture.latest);
+        capture.latest = at;
         capture.events.push(Event {
-            at: now - capture.start,
+            at,
             thread,
             task,
             kind,
@@ -220,6 +232,7 @@ pub fn capture<R>(f: impl FnOnce() -> R) -> (R, Vec<Event>) {
     enabled(); // read DUET_TRACE first, so ending the capture restores it
     RECORDER.lock().capture = Some(Capture {
         start: Instant::now(),
+        latest: Duration::ZERO,
         events: Vec::new(),
     });
     STATE.store(ON, Ordering::Relaxed);

@@ -117,7 +117,7 @@ impl TcpListener {
             Err(error) => {
                 if is_resource_exhaustion(&error) {
                     self.retry_after
-                        .set(Some(Instant::now() + RESOURCE_BACKOFF));
+                        .set(Some(crate::event_loop::now() + RESOURCE_BACKOFF));
                 }
                 Err(error)
             }
