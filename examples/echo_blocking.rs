@@ -19,7 +19,7 @@ mod cli;
 mod load;
 
 use duet::blocking::net::{TcpListener, TcpStream};
-use duet::blocking::{Runtime, sleep, spawn};
+use duet::blocking::{Runtime, sleep, spawn_named};
 use std::io;
 use std::time::Duration;
 
@@ -45,7 +45,7 @@ fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
         return Ok(());
     };
     let addr = listener.local_addr()?;
-    let _server = spawn(move || serve(listener));
+    let _server = spawn_named("server", move || serve(listener));
     let load = load::start(addr, clients, options.rounds)?;
     // This thread may simply wait for the client threads: every
     // connection has a thread of its own, so the server goes on serving.
@@ -61,7 +61,7 @@ fn serve(listener: TcpListener) {
             Ok((stream, peer)) => {
                 // Detached: it runs until its client goes away. An error
                 // ends this connection only, never the server.
-                let _connection = spawn(move || {
+                let _connection = spawn_named("connection", move || {
                     if let Err(error) = echo(stream) {
                         cli::report(peer, error);
                     }

@@ -20,7 +20,7 @@ mod cli;
 mod load;
 
 use duet::event_loop::net::{TcpListener, TcpStream};
-use duet::event_loop::{Runtime, sleep, spawn, spawn_blocking};
+use duet::event_loop::{Runtime, sleep, spawn_blocking, spawn_named};
 use std::io;
 use std::time::Duration;
 
@@ -46,7 +46,7 @@ async fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
         return Ok(());
     };
     let addr = listener.local_addr()?;
-    let _server = spawn(serve(listener));
+    let _server = spawn_named("server", serve(listener));
     let load = load::start(addr, clients, options.rounds)?;
     // Waiting for the client threads here would block the loop thread,
     // and every connection's task with it: wait on a helper thread.
@@ -64,7 +64,7 @@ async fn serve(listener: TcpListener) {
             Ok((stream, peer)) => {
                 // Detached: it runs until its client goes away. An error
                 // ends this connection only, never the server.
-                let _connection = spawn(async move {
+                let _connection = spawn_named("connection", async move {
                     if let Err(error) = echo(stream).await {
                         cli::report(peer, error);
                     }

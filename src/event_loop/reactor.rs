@@ -20,6 +20,11 @@
 //! write proves the kernel's buffer empty or full (PITFALLS.md #8).
 //! The I/O side of that contract is in `io_source.rs`.
 //!
+//! Turning the reactor is two steps, so the trace tells the story in
+//! order: [`Reactor::poll_events`] sleeps and collects what became ready
+//! (and whose wakers to call); the executor records that it is awake; then
+//! [`Reactor::dispatch`] records each ready socket and calls its wakers.
+//!
 //! Each source's token is its slab key (see `slab.rs`), generation and
 //! all. An event for a socket that was dropped, whose slot now belongs to
 //! a new socket, carries the old generation and is ignored: the newcomer
@@ -28,7 +33,8 @@
 //! Read next: `timer.rs`; the I/O side of readiness is in `io_source.rs`.
 
 use super::slab::{Key, Slab};
-use crate::trace::{self, EventKind};
+use crate::task_id::TaskId;
+use crate::trace::{self, EventKind, WokenBy};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use std::cell::RefCell;
@@ -64,8 +70,20 @@ struct SourceState {
     /// Tasks waiting for the next edge, per direction. Usually one; a
     /// listener shared by several accepting tasks has several. All are
     /// woken: one wins the connection, the rest find `WouldBlock` and wait
-    /// again. (A single slot would lose all but the last waiter.)
-    waiters: [Vec<Waker>; 2],
+    /// again. (A single slot would lose all but the last waiter.) Each
+    /// waker comes with its task's id while tracing, for the trace to name.
+    waiters: [Vec<(Waker, Option<TaskId>)>; 2],
+    /// The descriptor, for the trace to name.
+    fd: RawFd,
+}
+
+/// What one event made ready, for the trace: the socket, the directions,
+/// and which of the collected wakers are its (`to_wake[wakers]`).
+struct Delivery {
+    fd: RawFd,
+    readable: bool,
+    writable: bool,
+    wakers: std::ops::Range<usize>,
 }
 
 /// Owns the loop's `mio::Poll` and every registered I/O source's state.
@@ -73,8 +91,11 @@ pub(crate) struct Reactor {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     sources: RefCell<Slab<SourceState>>,
-    /// Reused between parks, so dispatching events does not allocate.
-    to_wake: RefCell<Vec<Waker>>,
+    /// Reused between parks, so dispatching events does not allocate:
+    /// the wakers `poll_events` collected, for `dispatch` to call.
+    to_wake: RefCell<Vec<(Waker, Option<TaskId>)>>,
+    /// Filled only while tracing: what each event made ready.
+    deliveries: RefCell<Vec<Delivery>>,
 }
 
 /// Wakes a parked loop from any thread.
@@ -92,14 +113,16 @@ impl Reactor {
             events: RefCell::new(Events::with_capacity(1024)),
             sources: RefCell::default(),
             to_wake: RefCell::default(),
+            deliveries: RefCell::default(),
         };
         Ok((reactor, Unparker { waker }))
     }
 
     /// Sleeps in the kernel until an event arrives or `timeout` passes
     /// (`None`: no timeout; `Some(ZERO)`: just look, never sleep), then
-    /// wakes every task waiting for a direction that became ready.
-    pub(crate) fn park(&self, timeout: Option<Duration>) {
+    /// marks what became ready and collects the wakers of every task
+    /// waiting for it. [`dispatch`](Reactor::dispatch) calls them.
+    pub(crate) fn poll_events(&self, timeout: Option<Duration>) {
         let mut events = self.events.borrow_mut();
         match self.poll.borrow_mut().poll(&mut events, timeout) {
             Ok(()) => {}
@@ -111,28 +134,72 @@ impl Reactor {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return,
             Err(error) => panic!("duet: the event loop's epoll_wait failed: {error}"),
         }
-        let mut to_wake = self.to_wake.take();
-        {
-            let mut sources = self.sources.borrow_mut();
-            for event in events.iter() {
-                // The unparker's event means "look at the remote queue",
-                // which the executor does after every park anyway.
-                if event.token() != UNPARK {
-                    deliver(
-                        &mut sources,
-                        event.token(),
-                        Readiness::of(event),
-                        &mut to_wake,
-                    );
-                }
+        let mut to_wake = self.to_wake.borrow_mut();
+        let mut sources = self.sources.borrow_mut();
+        let tracing = trace::enabled();
+        for event in events.iter() {
+            // The unparker's event means "look at the remote queue",
+            // which the executor does after every park anyway.
+            if event.token() == UNPARK {
+                continue;
+            }
+            let first = to_wake.len();
+            let readiness = Readiness::of(event);
+            if let Some(fd) = deliver(&mut sources, event.token(), readiness, &mut to_wake)
+                && tracing
+            {
+                self.deliveries.borrow_mut().push(Delivery {
+                    fd,
+                    readable: readiness.readable,
+                    writable: readiness.writable,
+                    wakers: first..to_wake.len(),
+                });
             }
         }
-        drop(events);
+    }
+
+    /// Traces what the last `poll_events` found ready and wakes the tasks
+    /// that waited for it, each with its socket as the cause.
+    pub(crate) fn dispatch(&self) {
         // Wake with no borrow held (PITFALLS.md #9).
-        for waker in to_wake.drain(..) {
-            waker.wake();
+        let mut to_wake = self.to_wake.take();
+        let deliveries = self.deliveries.take();
+        if deliveries.is_empty() {
+            to_wake.drain(..).for_each(|(waker, _)| waker.wake());
+        } else {
+            let mut from = 0;
+            for delivery in &deliveries {
+                let wakers = &to_wake[delivery.wakers.clone()];
+                trace::emit(|| {
+                    let wakes = wakers.iter().filter_map(|(_, task)| *task).collect();
+                    let (fd, readable, writable) =
+                        (delivery.fd, delivery.readable, delivery.writable);
+                    let ready = EventKind::IoReady {
+                        fd,
+                        readable,
+                        writable,
+                        wakes,
+                    };
+                    (None, ready)
+                });
+                for (waker, _) in wakers {
+                    trace::waking(
+                        || WokenBy::Socket { fd: delivery.fd },
+                        || waker.wake_by_ref(),
+                    );
+                }
+                from = delivery.wakers.end;
+            }
+            // Tracing began between the two steps: the rest, untraced.
+            to_wake[from..]
+                .iter()
+                .for_each(|(waker, _)| waker.wake_by_ref());
+            to_wake.clear();
         }
         self.to_wake.replace(to_wake);
+        let mut deliveries = deliveries;
+        deliveries.clear();
+        self.deliveries.replace(deliveries);
     }
 
     /// Starts watching `fd` in both directions, edge-triggered.
@@ -141,6 +208,7 @@ impl Reactor {
             ready: [true, true],
             closed: [false, false],
             waiters: [Vec::new(), Vec::new()],
+            fd,
         });
         let interest = Interest::READABLE | Interest::WRITABLE;
         let registered = self.poll.borrow().registry().register(
@@ -176,8 +244,16 @@ impl Reactor {
             return true;
         }
         let waiters = &mut source.waiters[direction as usize];
-        if !waiters.iter().any(|waiter| waiter.will_wake(cx.waker())) {
-            waiters.push(cx.waker().clone());
+        if !waiters
+            .iter()
+            .any(|(waiter, _)| waiter.will_wake(cx.waker()))
+        {
+            let task = if trace::enabled() {
+                trace::current_task()
+            } else {
+                None
+            };
+            waiters.push((cx.waker().clone(), task));
         }
         false
     }
@@ -226,18 +302,18 @@ impl Readiness {
     }
 }
 
-/// Marks the source that `token` names ready, and collects the wakers of
-/// the tasks waiting for it. A token whose generation is not the slot's
-/// current one names a source that is gone: its event is dropped, and the
-/// slot's new owner never hears of it.
+/// Marks the source that `token` names ready, collects the wakers of the
+/// tasks waiting for it, and returns its descriptor. A token whose
+/// generation is not the slot's current one names a source that is gone:
+/// its event is dropped, and the slot's new owner never hears of it.
 fn deliver(
     sources: &mut Slab<SourceState>,
     token: Token,
     readiness: Readiness,
-    to_wake: &mut Vec<Waker>,
-) {
+    to_wake: &mut Vec<(Waker, Option<TaskId>)>,
+) -> Option<RawFd> {
     let Some(source) = sources.get_mut(Key::from_usize(token.0)) else {
-        return; // a stale token: that source is gone
+        return None; // a stale token: that source is gone
     };
     let Readiness {
         readable,
@@ -245,17 +321,22 @@ fn deliver(
         read_closed,
         write_closed,
     } = readiness;
-    trace::emit(|| (None, EventKind::IoReady { readable, writable }));
     if readable {
         source.mark_ready(Direction::Read, read_closed, to_wake);
     }
     if writable {
         source.mark_ready(Direction::Write, write_closed, to_wake);
     }
+    Some(source.fd)
 }
 
 impl SourceState {
-    fn mark_ready(&mut self, direction: Direction, closed: bool, to_wake: &mut Vec<Waker>) {
+    fn mark_ready(
+        &mut self,
+        direction: Direction,
+        closed: bool,
+        to_wake: &mut Vec<(Waker, Option<TaskId>)>,
+    ) {
         self.ready[direction as usize] = true;
         self.closed[direction as usize] |= closed;
         to_wake.append(&mut self.waiters[direction as usize]);
@@ -332,7 +413,7 @@ mod tests {
             readable,
             &mut to_wake,
         );
-        to_wake.drain(..).for_each(Waker::wake);
+        to_wake.drain(..).for_each(|(waker, _)| waker.wake());
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         assert!(reactor.poll_ready(new, Direction::Read, &mut cx));
     }

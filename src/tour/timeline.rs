@@ -48,7 +48,19 @@ pub fn write(path: &Path) -> io::Result<()> {
     if let Some(dir) = path.parent().filter(|dir| !dir.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
-    std::fs::write(path, page)
+    std::fs::write(path, page)?;
+    // The punch line, counted from the same events the page draws (and
+    // by the same code `DUET_TRACE` prints at the end of a run).
+    println!(
+        "
+What the two traced runs did:"
+    );
+    print!(
+        "{}{}",
+        trace::Summary::of(&blocking),
+        trace::Summary::of(&event_loop)
+    );
+    Ok(())
 }
 
 /// One traced run: the server on a thread of its own, the clients here.

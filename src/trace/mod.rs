@@ -18,13 +18,21 @@
 //!
 //! Read next: `recorder.rs`.
 
+mod chrome;
 mod event;
+mod html;
 mod recorder;
+mod summary;
 mod svg;
 
 pub use crate::task_id::TaskId;
-pub use event::{Event, EventKind, WaitOn};
+pub use chrome::write_chrome_json;
+pub use event::{Event, EventKind, WaitOn, WokenBy};
+pub use html::render_html;
 pub use recorder::capture;
-pub use svg::{render_html, render_svg};
+pub use summary::{RuntimeSummary, Summary};
+pub use svg::render_svg;
 
-pub(crate) use recorder::{CurrentTask, current_task, emit, enabled, name_task};
+pub(crate) use recorder::{
+    CurrentTask, current_task, emit, enabled, name_task, runtime_dropped, wake_cause, waking,
+};

@@ -19,13 +19,27 @@
 //! event to the running capture, if any. Slow, and deliberately simple:
 //! tracing is for watching, not for production.
 //!
+//! Under `DUET_TRACE` the recorder also keeps every event of the process:
+//! when a runtime is dropped, [`runtime_dropped`] prints that runtime's
+//! summary (`summary.rs`) after the events, or, when `DUET_TRACE` names a
+//! `.json` file, writes the events so far there (`chrome.rs`). Dropping
+//! the runtime is the last moment duet sees: Rust runs no code of ours at
+//! process exit.
+//!
+//! A wake's cause travels the same way as the current task: whoever calls
+//! a waker for a known reason (the loop firing a timer, the reactor
+//! dispatching a socket's readiness, a channel, a finished task) does it
+//! inside [`waking`], which sets a thread-local that the `Wake` trace
+//! point reads. Off, `waking` is one relaxed load too.
+//!
 //! Read next: `event.rs`.
 
-use super::event::{Event, EventKind};
+use super::event::{Event, EventKind, WokenBy};
 use crate::task_id::TaskId;
 use parking_lot::Mutex;
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
@@ -41,14 +55,24 @@ static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
 /// Everything `record` needs, behind one lock.
 static RECORDER: Mutex<Recorder> = Mutex::new(Recorder {
     print: false,
+    json: None,
+    header_printed: false,
+    kept: Vec::new(),
     origin: None,
     capture: None,
     names: BTreeMap::new(),
 });
 
 struct Recorder {
-    /// `DUET_TRACE` is set: print each event to stderr.
+    /// `DUET_TRACE` is set (and names no `.json` file): print each event
+    /// to stderr.
     print: bool,
+    /// `DUET_TRACE=path.json`: write the events there as each runtime drops.
+    json: Option<PathBuf>,
+    /// The column names have been printed.
+    header_printed: bool,
+    /// Under `DUET_TRACE`, every event of the process, timed from `origin`.
+    kept: Vec<Event>,
     /// Time zero for printed events: the first event of the process.
     origin: Option<Instant>,
     capture: Option<Capture>,
@@ -74,17 +98,30 @@ pub(crate) fn enabled() -> bool {
     }
 }
 
-/// Decides, once, whether `DUET_TRACE` asks for printing.
+/// Decides, once, whether `DUET_TRACE` asks for printing (any value but
+/// empty or `0`) or for a JSON file (a value ending in `.json`).
 #[cold]
 fn read_environment() -> bool {
-    let print =
-        std::env::var_os("DUET_TRACE").is_some_and(|value| !value.is_empty() && value != "0");
+    let value = std::env::var_os("DUET_TRACE").filter(|value| !value.is_empty() && value != "0");
+    let json = value
+        .as_ref()
+        .filter(|value| value.to_string_lossy().ends_with(".json"))
+        .map(PathBuf::from);
     let mut recorder = RECORDER.lock();
-    recorder.print = print;
+    recorder.print = value.is_some() && json.is_none();
+    let on = value.is_some();
+    recorder.json = json;
     if STATE.load(Ordering::Relaxed) == UNKNOWN {
-        STATE.store(if print { ON } else { OFF }, Ordering::Relaxed);
+        STATE.store(if on { ON } else { OFF }, Ordering::Relaxed);
     }
     STATE.load(Ordering::Relaxed) == ON
+}
+
+impl Recorder {
+    /// `DUET_TRACE` is on, for printing or for a file.
+    fn env_wants_events(&self) -> bool {
+        self.print || self.json.is_some()
+    }
 }
 
 /// Records the event that `make` builds, if anyone is listening.
@@ -102,7 +139,7 @@ fn record(task: Option<TaskId>, kind: EventKind) {
     let mut recorder = RECORDER.lock();
     let now = Instant::now();
     let task_name = task.and_then(|id| recorder.names.get(&id).cloned());
-    if recorder.print {
+    if recorder.env_wants_events() {
         let origin = *recorder.origin.get_or_insert(now);
         let event = Event {
             at: now - origin,
@@ -111,7 +148,14 @@ fn record(task: Option<TaskId>, kind: EventKind) {
             kind: kind.clone(),
             task_name: task_name.clone(),
         };
-        eprintln!("{event}");
+        if recorder.print {
+            if !recorder.header_printed {
+                recorder.header_printed = true;
+                eprintln!("{}", Event::header());
+            }
+            eprintln!("{event}");
+        }
+        recorder.kept.push(event);
     }
     if let Some(capture) = &mut recorder.capture {
         capture.events.push(Event {
@@ -133,6 +177,42 @@ pub(crate) fn name_task(id: TaskId, name: impl FnOnce() -> String) {
     }
 }
 
+/// Runtime `runtime` (its serial, see `task_id.rs`) is being dropped:
+/// under `DUET_TRACE`, print its summary, or write the events so far to
+/// the JSON file.
+#[inline]
+pub(crate) fn runtime_dropped(runtime: u32) {
+    if enabled() {
+        at_runtime_drop(runtime);
+    }
+}
+
+#[cold]
+fn at_runtime_drop(runtime: u32) {
+    let recorder = RECORDER.lock();
+    if recorder.print {
+        let summary = super::summary::Summary::of(&recorder.kept);
+        for part in summary
+            .runtimes
+            .iter()
+            .filter(|part| part.runtime == runtime)
+        {
+            eprint!("{part}");
+        }
+    }
+    if let Some(path) = &recorder.json {
+        let written = std::fs::File::create(path).and_then(|file| {
+            super::chrome::write_chrome_json(&recorder.kept, std::io::BufWriter::new(file))
+        });
+        if let Err(error) = written {
+            eprintln!(
+                "duet: DUET_TRACE: could not write {}: {error}",
+                path.display()
+            );
+        }
+    }
+}
+
 fn thread_label() -> String {
     let thread = std::thread::current();
     match thread.name() {
@@ -149,6 +229,47 @@ thread_local! {
     static CURRENT_TASK: Cell<Option<TaskId>> = const { Cell::new(None) };
     /// Set while this thread is inside `capture`, to refuse nesting.
     static CAPTURING: Cell<bool> = const { Cell::new(false) };
+    /// Why the wakers this thread calls right now are called (see `waking`).
+    static CAUSE: Cell<Option<WokenBy>> = const { Cell::new(None) };
+}
+
+/// Calls `wake` (which calls wakers) with `cause` as the reason every
+/// `Wake` it records gives. `cause` is only called if tracing is on.
+#[inline]
+pub(crate) fn waking<R>(cause: impl FnOnce() -> WokenBy, wake: impl FnOnce() -> R) -> R {
+    if !enabled() {
+        return wake();
+    }
+    let _scope = CauseScope {
+        previous: CAUSE.replace(Some(cause())),
+    };
+    wake()
+}
+
+/// Restores the outer cause, also if a waker panics.
+struct CauseScope {
+    previous: Option<WokenBy>,
+}
+
+impl Drop for CauseScope {
+    fn drop(&mut self) {
+        CAUSE.set(self.previous);
+    }
+}
+
+/// Who is calling a waker on this thread: the cause set by `waking`, else
+/// the task running here, else another thread or untraced code.
+pub(crate) fn wake_cause(from_other_thread: bool) -> WokenBy {
+    CAUSE
+        .try_with(Cell::get)
+        .ok()
+        .flatten()
+        .or_else(|| current_task().map(WokenBy::Task))
+        .unwrap_or(if from_other_thread {
+            WokenBy::Thread
+        } else {
+            WokenBy::Unknown
+        })
 }
 
 /// The task running on this thread, if any (and if tracing is on).
@@ -235,7 +356,7 @@ fn stop_capture() -> Vec<Event> {
         .take()
         .map(|capture| capture.events)
         .unwrap_or_default();
-    if !recorder.print {
+    if !recorder.env_wants_events() {
         STATE.store(OFF, Ordering::Relaxed);
         recorder.names.clear();
     }

@@ -55,7 +55,7 @@ impl<T> Sender<T> {
         let waker = slot.waker.take();
         drop(slot);
         if let Some(waker) = waker {
-            waker.wake();
+            trace::waking(super::mpsc::channel_cause, || waker.wake());
         }
         Ok(())
         // `self` drops here; its Drop finds no waker left to wake.
@@ -69,7 +69,7 @@ impl<T> Drop for Sender<T> {
         let waker = slot.waker.take();
         drop(slot);
         if let Some(waker) = waker {
-            waker.wake();
+            trace::waking(super::mpsc::channel_cause, || waker.wake());
         }
     }
 }
