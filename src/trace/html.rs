@@ -6,9 +6,9 @@
 //! The page's own script, `timeline.js` (built into the page, no network,
 //! no external scripts), draws them: hover or click a mark to read its
 //! details, zoom with the mouse wheel or the buttons, pan by dragging.
-//! `#select=S:TEXT` in the address opens the details of section S's first
-//! mark whose details contain TEXT (how `scripts/` and tests point a
-//! headless browser at one event).
+//! `#select=S:TEXT` in the address zooms to section S's longest mark whose
+//! details contain TEXT and opens them (how a headless browser is pointed
+//! at one event: `docs/tour.png` shows `#select=1:woken by: socket`).
 //!
 //! The lanes are the static picture's (`svg.rs`): the loop's first, then
 //! the tasks by number, then plain threads.
@@ -68,7 +68,8 @@ h2{margin:22px 0 6px;font-size:18px}.legend span{margin-right:16px}\
 .help{color:#555;font-size:13px}.tools button{margin-right:6px}\
 .detail{font-family:monospace;font-size:13px;white-space:pre-wrap;background:#f6f6f6;\
 border:1px solid #ddd;padding:6px 8px;min-height:3.6em;margin-top:4px}\
-svg text{font-size:12px}.mark{cursor:pointer}.mark:hover,.selected{stroke:#000;stroke-width:1.5}";
+svg text{font-size:12px}.mark{cursor:pointer}.mark:hover{opacity:.7}rect.selected{stroke:#000;stroke-width:2}\
+g.selected line{stroke:#000;stroke-width:3}g.selected .hit{stroke:transparent;stroke-width:8}";
 
 /// One mark: where it is, what it looks like, and its details.
 struct Mark {

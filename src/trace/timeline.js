@@ -66,7 +66,7 @@
   }
 
   function plotWidth(view) {
-    return Math.max((view.svg.clientWidth || 1100) - LABEL - 20, 100);
+    return Math.max((view.svg.clientWidth || 1100) - LABEL - 45, 100);
   }
 
   function zoom(view, factor, where) {
@@ -128,7 +128,8 @@
         node = el("rect", { x: x1 - 2, y: y + 2, width: 4, height: LANE - 4, fill: COLORS[mark.k] }, plot);
       } else {
         node = el("g", {}, plot);
-        el("line", { x1, x2: x1, y1: mid(mark.l), y2: mid(mark.t), stroke: "transparent", "stroke-width": 8 }, node);
+        el("line", { x1, x2: x1, y1: mid(mark.l), y2: mid(mark.t), stroke: "transparent", "stroke-width": 8,
+                     class: "hit" }, node);
         el("line", { x1, x2: x1, y1: mid(mark.l), y2: mid(mark.t) + (mark.t > mark.l ? -4 : 4),
                      stroke: COLORS.wake, "stroke-width": 1.5,
                      "marker-end": "url(#head" + view.index + ")" }, node);
@@ -151,11 +152,13 @@
   }
 
   SECTIONS.forEach(build);
-  // #select=S:TEXT opens section S's first mark whose details contain TEXT.
+  // #select=S:TEXT opens the longest of section S's marks whose details
+  // contain TEXT, zoomed in around it.
   const asked = decodeURIComponent(location.hash).match(/^#select=(\d+):(.*)$/);
   if (asked && views[+asked[1]]) {
     const view = views[+asked[1]];
-    const mark = view.section.marks.find((m) => m.d.includes(asked[2]));
+    const mark = view.section.marks.filter((m) => m.d.includes(asked[2]))
+      .reduce((best, m) => (!best || m.e - m.s > best.e - best.s ? m : best), null);
     if (mark) {
       const span = Math.max(mark.e - mark.s, view.end / 50);
       view.t0 = Math.max(mark.s - span * 2, 0);
