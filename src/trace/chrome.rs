@@ -120,9 +120,12 @@ impl Export {
             EventKind::PollEnd { ready } => {
                 self.close_run(track, at);
                 if !ready {
-                    self.waiting
-                        .entry(track)
-                        .or_insert((at, "waits".to_string()));
+                    // A `Wait` said during the poll: the wait starts now.
+                    let what = self
+                        .waiting
+                        .remove(&track)
+                        .map_or("waits".to_string(), |w| w.1);
+                    self.waiting.insert(track, (at, what));
                 }
             }
             EventKind::Wait { on } => {
