@@ -414,6 +414,9 @@ fn timeless_masks_times_and_only_times() {
 
 // ------------------------------------------------------------- Chrome JSON
 
+/// A slice: start and end in nanoseconds, and its name.
+type Slice = (i64, i64, String);
+
 /// Checks a Chrome Trace Event document; returns its events.
 fn check_chrome(text: &str) -> Vec<Json> {
     let doc = json::parse(text).unwrap_or_else(|why| panic!("not JSON: {why}\n{text}"));
@@ -426,7 +429,7 @@ fn check_chrome(text: &str) -> Vec<Json> {
     // Slices per track, each [start, end], in nanoseconds (the export
     // writes microseconds with three decimals: whole nanoseconds).
     let ns = |micros: f64| (micros * 1000.0).round() as i64;
-    let mut tracks: BTreeMap<(i64, i64), Vec<(i64, i64, String)>> = BTreeMap::new();
+    let mut tracks: BTreeMap<(i64, i64), Vec<Slice>> = BTreeMap::new();
     let mut flows_out: HashMap<i64, f64> = HashMap::new();
     let mut named = 0;
     for e in &events {
@@ -471,7 +474,7 @@ fn check_chrome(text: &str) -> Vec<Json> {
     // or contains it. (A slice is a half-open [start, end).)
     for (track, mut slices) in tracks {
         slices.sort_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-        let mut open: Vec<(i64, i64, String)> = Vec::new();
+        let mut open: Vec<Slice> = Vec::new();
         for slice in slices {
             while open.last().is_some_and(|top| top.1 <= slice.0) {
                 open.pop();
