@@ -17,7 +17,7 @@
 //! No JSON library: the output is a flat list of small objects, and the
 //! only text that needs escaping is names, which `escape` handles.
 //!
-//! Read next: `html.rs`, the timeline a browser draws itself.
+//! Read next: `svg.rs`, the timeline as a picture.
 
 use super::event::{Event, EventKind, WokenBy};
 use super::summary::runtime_of_each;

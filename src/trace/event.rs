@@ -5,7 +5,12 @@
 //! differ: the event loop *polls*, *parks* and is *woken*; a blocking
 //! thread *blocks* in the kernel and *unblocks*.
 //!
-//! Read next: `svg.rs`.
+//! Every event names its cause and its effect where it has them: a fired
+//! timer and a ready socket name the tasks they wake (or that they woke
+//! nobody), a wake says who woke it ([`WokenBy`]), a blocking `join` whose
+//! it is.
+//!
+//! Read next: `summary.rs`.
 
 use crate::task_id::TaskId;
 use std::fmt;

@@ -24,7 +24,8 @@
 //! summary (`summary.rs`) after the events, or, when `DUET_TRACE` names a
 //! `.json` file, writes the events so far there (`chrome.rs`). Dropping
 //! the runtime is the last moment duet sees: Rust runs no code of ours at
-//! process exit.
+//! process exit. The kept list grows with every event: trace a
+//! long-running server for a while, not for days.
 //!
 //! A wake's cause travels the same way as the current task: whoever calls
 //! a waker for a known reason (the loop firing a timer, the reactor
