@@ -53,7 +53,7 @@ pub fn render_html(page_title: &str, sections: &[(&str, &[Event])]) -> String {
          <span><b class=\"wait\">&#9472;</b> waiting (hover: for what, and what woke it)</span>\
          <span><b class=\"park\">&#9608;</b> loop parked in epoll_wait</span>\
          <span><b class=\"tick\">|</b> timer fired / socket ready</span>\
-         <span><b class=\"wake\">&#8595;</b> wake</span></p>\n\
+         <span><b class=\"wake\">&#8595;</b> wake</span><span><b class=\"spawn\">|</b> spawn</span></p>\n\
          <p class=\"help\">Hover or click a mark for its details. Zoom: mouse wheel over a \
          timeline, or the buttons; pan: drag.</p>\n<div id=\"sections\"></div>\n\
          <script>const SECTIONS = {data};\n{SCRIPT}</script>\n</body></html>\n",
@@ -64,7 +64,7 @@ pub fn render_html(page_title: &str, sections: &[(&str, &[Event])]) -> String {
 
 const STYLE: &str = "body{font-family:sans-serif;margin:16px;color:#222}\
 h2{margin:22px 0 6px;font-size:18px}.legend span{margin-right:16px}\
-.run{color:#337ab7}.wait{color:#999}.park{color:#ccc}.tick{color:#f0ad4e}.wake{color:#d9534f}\
+.run{color:#337ab7}.wait{color:#999}.park{color:#ccc}.tick{color:#f0ad4e}.wake{color:#d9534f}.spawn{color:#5cb85c}\
 .help{color:#555;font-size:13px}.tools button{margin-right:6px}\
 .detail{font-family:monospace;font-size:13px;white-space:pre-wrap;background:#f6f6f6;\
 border:1px solid #ddd;padding:6px 8px;min-height:3.6em;margin-top:4px}\

@@ -25,14 +25,15 @@
 //! When none is on, a trace point costs one relaxed atomic load and a
 //! branch that is never taken: see `enabled` in `recorder.rs`.
 //!
-//! Files, in reading order: `recorder.rs` (the switch, the global event
-//! list, and how a wake's cause reaches its trace point), `event.rs` (what
+//! Files, in reading order: `recorder.rs` (the switch and the global event
+//! list), `cause.rs` (how a wake's cause reaches its trace point), `event.rs` (what
 //! an event says, and how it prints), `summary.rs` (the counts),
 //! `chrome.rs` (the export), `svg.rs` (the picture) and `html.rs` with
 //! `timeline.js` (the page a learner can zoom and click).
 //!
 //! Read next: `recorder.rs`.
 
+mod cause;
 mod chrome;
 mod event;
 mod html;
@@ -48,6 +49,5 @@ pub use recorder::capture;
 pub use summary::{RuntimeSummary, Summary};
 pub use svg::render_svg;
 
-pub(crate) use recorder::{
-    CurrentTask, current_task, emit, enabled, name_task, runtime_dropped, wake_cause, waking,
-};
+pub(crate) use cause::{wake_cause, waking};
+pub(crate) use recorder::{CurrentTask, current_task, emit, enabled, name_task, runtime_dropped};

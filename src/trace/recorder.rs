@@ -27,15 +27,12 @@
 //! process exit. The kept list grows with every event: trace a
 //! long-running server for a while, not for days.
 //!
-//! A wake's cause travels the same way as the current task: whoever calls
-//! a waker for a known reason (the loop firing a timer, the reactor
-//! dispatching a socket's readiness, a channel, a finished task) does it
-//! inside [`waking`], which sets a thread-local that the `Wake` trace
-//! point reads. Off, `waking` is one relaxed load too.
+//! A wake's cause reaches its trace point through a thread-local too:
+//! see `cause.rs`.
 //!
-//! Read next: `event.rs`.
+//! Read next: `cause.rs`.
 
-use super::event::{Event, EventKind, WokenBy};
+use super::event::{Event, EventKind};
 use crate::task_id::TaskId;
 use parking_lot::Mutex;
 use std::cell::Cell;
@@ -230,47 +227,6 @@ thread_local! {
     static CURRENT_TASK: Cell<Option<TaskId>> = const { Cell::new(None) };
     /// Set while this thread is inside `capture`, to refuse nesting.
     static CAPTURING: Cell<bool> = const { Cell::new(false) };
-    /// Why the wakers this thread calls right now are called (see `waking`).
-    static CAUSE: Cell<Option<WokenBy>> = const { Cell::new(None) };
-}
-
-/// Calls `wake` (which calls wakers) with `cause` as the reason every
-/// `Wake` it records gives. `cause` is only called if tracing is on.
-#[inline]
-pub(crate) fn waking<R>(cause: impl FnOnce() -> WokenBy, wake: impl FnOnce() -> R) -> R {
-    if !enabled() {
-        return wake();
-    }
-    let _scope = CauseScope {
-        previous: CAUSE.replace(Some(cause())),
-    };
-    wake()
-}
-
-/// Restores the outer cause, also if a waker panics.
-struct CauseScope {
-    previous: Option<WokenBy>,
-}
-
-impl Drop for CauseScope {
-    fn drop(&mut self) {
-        CAUSE.set(self.previous);
-    }
-}
-
-/// Who is calling a waker on this thread: the cause set by `waking`, else
-/// the task running here, else another thread or untraced code.
-pub(crate) fn wake_cause(from_other_thread: bool) -> WokenBy {
-    CAUSE
-        .try_with(Cell::get)
-        .ok()
-        .flatten()
-        .or_else(|| current_task().map(WokenBy::Task))
-        .unwrap_or(if from_other_thread {
-            WokenBy::Thread
-        } else {
-            WokenBy::Unknown
-        })
 }
 
 /// The task running on this thread, if any (and if tracing is on).

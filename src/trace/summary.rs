@@ -65,7 +65,8 @@ pub struct RuntimeSummary {
     pub parked: Duration,
     /// OS threads: an event loop's loop threads plus one per
     /// `spawn_blocking` job; the blocking runtime's task threads plus the
-    /// threads that ran its `block_on`.
+    /// threads that ran its `block_on` and recorded an event there (a
+    /// `block_on` that never blocked in a traced call leaves no trace).
     pub os_threads: usize,
     /// Time spent in each kind of blocking call, by call (blocking runtime).
     pub blocked: Vec<Blocked>,
@@ -265,7 +266,7 @@ impl fmt::Display for RuntimeSummary {
             )?;
             writeln!(
                 f,
-                "  threads: {} OS thread{} (the tasks' and block_on's)",
+                "  threads: {} OS thread{} in the trace (one per task, and block_on's if it blocked)",
                 self.os_threads,
                 plural(self.os_threads)
             )?;
