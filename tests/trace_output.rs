@@ -15,7 +15,10 @@
 //!   lane) or per blocking thread. A task named `<&>"` proves the escaping.
 //! - **`render_html`**: the interactive page has one inline script and
 //!   loads nothing; the data it draws is valid JSON (`support/json.rs`),
-//!   with the same lanes as the picture, the loop's first.
+//!   with the same lanes as the picture, the loop's first. Where a
+//!   headless Chromium is installed, the page is loaded in it: its script
+//!   must draw the marks, and `#select=...` must open an event's details
+//!   (what it waited for, when, what woke it).
 //! - **`DUET_TRACE=1`** also prints a header line first and a summary per
 //!   runtime last, whose counts match the lines printed.
 //!
@@ -1245,4 +1248,84 @@ fn the_html_page_is_self_contained_and_holds_each_sections_lanes_and_marks_as_va
                 .unwrap()
                 .contains("woken by: ")
     }));
+}
+
+// ------------------------------------------------------------- in a real browser
+
+/// A headless Chromium on this machine, if there is one.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            std::process::Command::new(name)
+                .arg("--version")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        })
+}
+
+/// Loads `url` in headless Chromium, lets its scripts run, and returns the
+/// document as the scripts left it. Bounded: the browser is killed after
+/// a minute.
+fn browser_dom(browser: &str, url: &str) -> String {
+    let profile = std::env::temp_dir().join(format!("duet-chromium-{}", std::process::id()));
+    let mut child = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the browser starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut dom = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut dom);
+        let _ = tx.send(dom);
+    });
+    let dom = rx.recv_timeout(Duration::from_secs(60));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&profile);
+    dom.expect("the browser answered within a minute")
+}
+
+#[test]
+fn in_a_real_browser_the_page_draws_its_marks_and_opens_an_events_details() {
+    let Some(browser) = chromium() else {
+        eprintln!("no headless Chromium here: the page was checked as data only");
+        return;
+    };
+    let events = event_loop_capture();
+    let page = render_html("a browser check", &[("event loop", &events)]);
+    let path = std::env::temp_dir().join(format!("duet-page-{}.html", std::process::id()));
+    std::fs::write(&path, page).unwrap();
+    let url = format!("file://{}#select=0:woken by: its timer", path.display());
+    let dom = browser_dom(browser, &url);
+    let _ = std::fs::remove_file(&path);
+    // The script ran: it drew the marks as SVG elements of class "mark".
+    assert!(
+        dom.matches("class=\"mark").count() > 5,
+        "no marks drawn:\n{dom}"
+    );
+    // And `#select` opened the details of a timer wait: what it waited
+    // for, when, and what woke it.
+    let detail = dom
+        .split("<div class=\"detail\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .expect("a details panel");
+    assert!(
+        detail.contains("waits for timer in ") && detail.contains("woken by: its timer at "),
+        "the details of the selected wait: {detail:?}"
+    );
+    assert!(dom.contains("selected"), "the selected mark is marked");
 }
