@@ -344,7 +344,7 @@ impl SourceState {
 }
 
 impl Unparker {
-    /// Makes the loop's current or next `park` return.
+    /// Makes the loop's current or next `poll_events` return.
     pub(crate) fn unpark(&self) {
         // `wake` can only fail if the eventfd is broken; the loop would
         // then find the remote wake at its next regular check.
