@@ -131,6 +131,15 @@ pub enum WaitOn {
 }
 
 /// Who called a task's waker: the cause of a [`EventKind::Wake`].
+///
+/// ```
+/// use duet::trace::{EventKind, WokenBy, capture};
+/// let ((), events) = capture(|| {
+///     let rt = duet::event_loop::Runtime::new().unwrap();
+///     rt.block_on(duet::event_loop::sleep(std::time::Duration::from_millis(1)));
+/// });
+/// assert!(events.iter().any(|e| matches!(e.kind, EventKind::Wake { by: WokenBy::Timer, .. })));
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum WokenBy {
     /// The loop fired the task's timer.
@@ -282,6 +291,12 @@ impl fmt::Display for Event {
 impl Event {
     /// The line `DUET_TRACE` prints first: the names of the columns, in
     /// the columns.
+    ///
+    /// ```
+    /// let header = duet::trace::Event::header();
+    /// assert!(header.trim_start().starts_with("time  thread"));
+    /// assert!(header.ends_with("what happened"));
+    /// ```
     pub fn header() -> String {
         format!(
             "{:>12}  {:<16} {:<34} {}",

@@ -46,7 +46,7 @@ pub use chrome::write_chrome_json;
 pub use event::{Event, EventKind, WaitOn, WokenBy};
 pub use html::render_html;
 pub use recorder::capture;
-pub use summary::{RuntimeSummary, Summary};
+pub use summary::{Blocked, RuntimeSummary, Summary};
 pub use svg::render_svg;
 
 pub(crate) use cause::{wake_cause, waking};
