@@ -71,6 +71,9 @@ struct Export {
     parked: HashMap<Track, Duration>,
     /// Flows whose arrow has left, by the task they wait to land on.
     flows: BTreeMap<TaskId, Vec<u64>>,
+    /// When each track's last slice ended or last tick happened: a flow
+    /// leaves from a slice (Perfetto binds it to the one around it).
+    last_mark: HashMap<Track, Duration>,
     next_flow: u64,
 }
 
@@ -151,6 +154,7 @@ impl Export {
             }
             EventKind::IoReady { .. } | EventKind::TimerFired { .. } => {
                 self.slice(track, at, at, &event.kind.to_string());
+                self.last_mark.insert(track, at);
             }
             EventKind::Wake { by, .. } => {
                 let Some(woken) = event.task else { return };
@@ -163,13 +167,21 @@ impl Export {
                     }
                     _ => (pid, self.thread_track(pid, &event.thread)),
                 };
+                // From the fired timer, the ready socket, or the end of
+                // the finished task's poll, which came just before.
+                let leaves = match by {
+                    WokenBy::Timer | WokenBy::Socket { .. } | WokenBy::Finished(_) => {
+                        self.last_mark.get(&from).copied().unwrap_or(at)
+                    }
+                    _ => at,
+                };
                 let id = self.next_flow;
                 self.next_flow += 1;
                 self.lines.push(format!(
                     "{{\"ph\":\"s\",\"cat\":\"wake\",\"name\":\"wake\",\"id\":{id},\"pid\":{},\"tid\":{},\"ts\":{}}}",
                     from.0,
                     from.1,
-                    micros(at)
+                    micros(leaves)
                 ));
                 self.flows.entry(woken).or_default().push(id);
             }
@@ -236,6 +248,7 @@ impl Export {
     fn close_run(&mut self, track: Track, end: Duration) {
         if let Some((start, name)) = self.running.remove(&track) {
             self.slice(track, start, end, &name);
+            self.last_mark.insert(track, end);
         }
     }
 
