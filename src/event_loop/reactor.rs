@@ -167,7 +167,8 @@ impl Reactor {
         if deliveries.is_empty() {
             to_wake.drain(..).for_each(|(waker, _)| waker.wake());
         } else {
-            let mut from = 0;
+            // Every collected waker belongs to a delivery: `poll_events`
+            // read the tracing switch once for the whole turn.
             for delivery in &deliveries {
                 let wakers = &to_wake[delivery.wakers.clone()];
                 trace::emit(|| {
@@ -188,12 +189,7 @@ impl Reactor {
                         || waker.wake_by_ref(),
                     );
                 }
-                from = delivery.wakers.end;
             }
-            // Tracing began between the two steps: the rest, untraced.
-            to_wake[from..]
-                .iter()
-                .for_each(|(waker, _)| waker.wake_by_ref());
             to_wake.clear();
         }
         self.to_wake.replace(to_wake);
