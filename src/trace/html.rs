@@ -89,8 +89,6 @@ struct Open {
     wait: Option<(Duration, String)>,
     park: Option<(Duration, String)>,
     woken: Option<String>,
-    /// The loop: what it found after waking, for the park's details.
-    found: Vec<String>,
 }
 
 fn section_json(out: &mut String, title: &str, events: &[Event]) {
@@ -112,6 +110,9 @@ fn section_json(out: &mut String, title: &str, events: &[Event]) {
     // Who runs on each thread now: where a wake arrow starts.
     let mut running_on: HashMap<&str, usize> = HashMap::new();
     let mut loop_of: HashMap<&str, usize> = HashMap::new();
+    // The park each loop thread last woke from: what it finds before its
+    // next poll is what woke it, and goes into the park's details.
+    let mut woke_from: HashMap<&str, usize> = HashMap::new();
     for event in events {
         let lane = row[&lane_key(event)];
         let at = event.at;
@@ -132,6 +133,14 @@ fn section_json(out: &mut String, title: &str, events: &[Event]) {
                         Millis(at - start)
                     );
                     marks.push(span("wait", lane, start, at, what, detail));
+                }
+                if let Some(park) = woke_from.remove(event.thread.as_str())
+                    && !marks[park].detail.contains("\nwoke for: ")
+                {
+                    marks[park].detail.push_str(
+                        "\nwoke for: nothing on this thread: a wake from another thread, \
+                         or the timeout",
+                    );
                 }
                 let what = if event.kind == EventKind::PollStart {
                     "poll"
@@ -179,10 +188,14 @@ fn section_json(out: &mut String, title: &str, events: &[Event]) {
                         Millis(at - start)
                     );
                     marks.push(span("park", lane, start, at, "parked".into(), detail));
+                    woke_from.insert(&event.thread, marks.len() - 1);
                 }
-                state.found.clear();
             }
             EventKind::IoReady { .. } | EventKind::TimerFired { .. } => {
+                if let Some(&park) = woke_from.get(event.thread.as_str()) {
+                    let found = format!("\nwoke for: {}", event.kind);
+                    marks[park].detail.push_str(&found);
+                }
                 let detail = format!("{who}\nat {}: {}", Millis(at), event.kind);
                 marks.push(span("tick", lane, at, at, event.kind.to_string(), detail));
             }
