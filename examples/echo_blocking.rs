@@ -25,7 +25,7 @@ mod cli;
 mod load;
 
 use duet::blocking::net::{TcpListener, TcpStream};
-use duet::blocking::{Runtime, sleep, try_spawn};
+use duet::blocking::{Runtime, sleep, try_spawn_named};
 use std::io;
 use std::time::Duration;
 
@@ -53,7 +53,7 @@ fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
         return Ok(());
     };
     let addr = listener.local_addr()?;
-    let _server = try_spawn(move || serve(listener, idle))?;
+    let _server = try_spawn_named("server", move || serve(listener, idle))?;
     let load = load::start(addr, clients, options.rounds)?;
     // This thread may simply wait for the client threads: every
     // connection has a thread of its own, so the server goes on serving.
@@ -70,7 +70,7 @@ fn serve(listener: TcpListener, idle: Duration) {
             Ok((stream, peer)) => {
                 // Detached: it runs until its client goes away. An error
                 // ends this connection only, never the server.
-                let connection = try_spawn(move || {
+                let connection = try_spawn_named("connection", move || {
                     if let Err(error) = echo(stream, idle) {
                         cli::report(peer, error);
                     }

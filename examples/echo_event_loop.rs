@@ -24,7 +24,7 @@ mod cli;
 mod load;
 
 use duet::event_loop::net::{TcpListener, TcpStream};
-use duet::event_loop::{Runtime, sleep, spawn, spawn_blocking, timeout};
+use duet::event_loop::{Runtime, sleep, spawn_blocking, spawn_named, timeout};
 use std::io;
 use std::time::Duration;
 
@@ -52,7 +52,7 @@ async fn run(listener: TcpListener, options: cli::Options) -> io::Result<()> {
         return Ok(());
     };
     let addr = listener.local_addr()?;
-    let _server = spawn(serve(listener, idle));
+    let _server = spawn_named("server", serve(listener, idle));
     let load = load::start(addr, clients, options.rounds)?;
     // Waiting for the client threads here would block the loop thread,
     // and every connection's task with it: wait on a helper thread.
@@ -71,7 +71,7 @@ async fn serve(listener: TcpListener, idle: Duration) {
                 // Detached: it runs until its client goes away. An error
                 // ends this connection only, never the server. (A task
                 // needs no thread: nothing is refused here.)
-                let _connection = spawn(async move {
+                let _connection = spawn_named("connection", async move {
                     if let Err(error) = echo(stream, idle).await {
                         cli::report(peer, error);
                     }

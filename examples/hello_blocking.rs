@@ -6,7 +6,7 @@
 //! `io::Result` so that the two files keep matching.)
 //! Run: `cargo run --example hello_blocking`
 
-use duet::blocking::{Runtime, sleep, spawn};
+use duet::blocking::{Runtime, sleep, spawn_named};
 use std::time::{Duration, Instant};
 
 fn main() -> std::io::Result<()> {
@@ -15,7 +15,8 @@ fn main() -> std::io::Result<()> {
     rt.block_on(|| {
         let mut handles = Vec::new();
         for i in 1..=3 {
-            handles.push(spawn(move || {
+            // Named, so the trace shows "task {i} (sleeper {i})" on both runtimes.
+            handles.push(spawn_named(format!("sleeper {i}"), move || {
                 sleep(Duration::from_millis(100 * i));
                 let thread = std::thread::current().name().unwrap_or("?").to_string();
                 println!(

@@ -4,7 +4,7 @@
 //! `async`/`.await` where the blocking version has plain calls.
 //! Run: `cargo run --example hello_event_loop`
 
-use duet::event_loop::{Runtime, sleep, spawn};
+use duet::event_loop::{Runtime, sleep, spawn_named};
 use std::time::{Duration, Instant};
 
 fn main() -> std::io::Result<()> {
@@ -13,7 +13,8 @@ fn main() -> std::io::Result<()> {
     rt.block_on(async {
         let mut handles = Vec::new();
         for i in 1..=3 {
-            handles.push(spawn(async move {
+            // Named, so the trace shows "task {i} (sleeper {i})" on both runtimes.
+            handles.push(spawn_named(format!("sleeper {i}"), async move {
                 sleep(Duration::from_millis(100 * i)).await;
                 let thread = std::thread::current().name().unwrap_or("?").to_string();
                 println!(

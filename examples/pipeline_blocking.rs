@@ -88,6 +88,8 @@ fn main() -> io::Result<()> {
     }
     std::fs::write(&svg, trace::render_svg(&events))?;
     println!("timeline: {}", svg.display());
+    // The same summary `DUET_TRACE` prints when a runtime is dropped.
+    print!("{}", trace::Summary::of(&events));
     Ok(())
 }
 
@@ -150,5 +152,5 @@ fn collect(results: Receiver<u64>) -> u64 {
 fn producer_waited(event: &Event) -> bool {
     // A blocking task that must wait puts its thread to sleep in the kernel.
     event.task_name.as_deref() == Some("producer")
-        && matches!(event.kind, EventKind::Block { on: "send" })
+        && matches!(event.kind, EventKind::Block { on: "send", .. })
 }

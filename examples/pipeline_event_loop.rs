@@ -91,6 +91,8 @@ fn main() -> io::Result<()> {
     }
     std::fs::write(&svg, trace::render_svg(&events))?;
     println!("timeline: {}", svg.display());
+    // The same summary `DUET_TRACE` prints when a runtime is dropped.
+    print!("{}", trace::Summary::of(&events));
     Ok(())
 }
 

@@ -147,9 +147,20 @@ fn a_small_tour_prints_every_row_explains_it_and_writes_the_timelines() {
         "the page's path is not printed:\n{output}"
     );
     let page = std::fs::read_to_string(&html).expect("the tour wrote the page");
-    assert_eq!(page.matches("<svg").count(), 2, "two timelines");
+    assert_eq!(page.matches("\"lanes\":[").count(), 2, "two timelines");
     assert!(page.contains("duet::blocking") && page.contains("duet::event_loop"));
     assert!(page.contains("connection 0"), "the lanes are named");
+    // The readiness story is on the page: a task waits for readable, the
+    // socket's readiness names it, and the wake names the socket.
+    assert!(page.contains("waits for readable fd "), "a readable wait");
+    assert!(page.contains("ready: readable"), "a ready socket");
+    assert!(page.contains("woken by socket fd "), "a wake by a socket");
+    // And both runs are summed up, by the code `DUET_TRACE` uses.
+    assert!(
+        output.contains("summary of the blocking runtime:")
+            && output.contains("summary of event loop "),
+        "the traced runs' summaries:\n{output}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -40,7 +40,7 @@ use duet::blocking;
 use duet::event_loop::channel;
 use duet::event_loop::net::{TcpListener, TcpStream};
 use duet::event_loop::{sleep, spawn, spawn_named, yield_now};
-use duet::trace::{Event, EventKind, WaitOn, capture};
+use duet::trace::{Event, EventKind, WaitOn, WokenBy, capture};
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::net::SocketAddr;
@@ -274,7 +274,7 @@ fn rule_a_wake_precedes_every_poll_after_the_first(events: &[Event]) -> Result<(
             EventKind::PollStart => {
                 match last_start.get(&task) {
                     None => {
-                        let is_block_on = e.task_name.as_deref() == Some("block_on");
+                        let is_block_on = e.task_name.as_deref() == Some("main");
                         if spawned.contains(&task) || is_block_on {
                             // Queued by its spawn, or by block_on itself.
                         } else if !woken_before_first_poll.contains(&task) {
@@ -704,7 +704,9 @@ fn a_tcp_program_on_the_event_loop_records_spawns_polls_waits_on_its_sockets_rea
     let io_ready: Vec<(bool, bool)> = events
         .iter()
         .filter_map(|e| match e.kind {
-            EventKind::IoReady { readable, writable } => Some((readable, writable)),
+            EventKind::IoReady {
+                readable, writable, ..
+            } => Some((readable, writable)),
             _ => None,
         })
         .collect();
@@ -727,18 +729,38 @@ fn a_tcp_program_on_the_event_loop_records_spawns_polls_waits_on_its_sockets_rea
                 _ => None,
             })
             .collect();
-        let (read, write) = match waited.as_slice() {
-            [WaitOn::Readable { .. }] => (true, false),
-            [WaitOn::Writable { .. }] => (false, true),
+        let (read, write, waited_fd) = match waited.as_slice() {
+            [WaitOn::Readable { fd }] => (true, false, *fd),
+            [WaitOn::Writable { fd }] => (false, true, *fd),
             _ => continue,
         };
         let wake = (span.end..events.len())
             .find(|&i| is_wake_of(&events[i], span.task))
             .unwrap_or_else(|| panic!("{} is woken after:\n{}", span.task, show(events, span.end)));
-        let reported = events[span.end..wake].iter().any(|e| match e.kind {
-            EventKind::IoReady { readable, writable } => (read && readable) || (write && writable),
+        // The readiness names the socket waited for and the task it wakes;
+        // the wake names the socket as its cause.
+        let reported = events[span.end..wake].iter().any(|e| match &e.kind {
+            EventKind::IoReady {
+                fd,
+                readable,
+                writable,
+                wakes,
+            } => {
+                *fd == waited_fd
+                    && wakes.contains(&span.task)
+                    && ((read && *readable) || (write && *writable))
+            }
             _ => false,
         });
+        assert_eq!(
+            events[wake].kind,
+            EventKind::Wake {
+                from_other_thread: false,
+                by: WokenBy::Socket { fd: waited_fd }
+            },
+            "{}",
+            show(events, wake)
+        );
         assert!(
             reported,
             "no readiness event ({}) came between the wait and its wake:\n{}\n{}\n{}",
@@ -754,11 +776,14 @@ fn a_tcp_program_on_the_event_loop_records_spawns_polls_waits_on_its_sockets_rea
     let wakes = find_all(events, |k| matches!(k, EventKind::Wake { .. }));
     assert!(!wakes.is_empty());
     for i in wakes {
-        assert_eq!(
-            events[i].kind,
-            EventKind::Wake {
-                from_other_thread: false
-            },
+        assert!(
+            matches!(
+                events[i].kind,
+                EventKind::Wake {
+                    from_other_thread: false,
+                    ..
+                }
+            ),
             "{}",
             show(events, i)
         );
@@ -805,7 +830,7 @@ fn run_timer_program() -> TimerRun {
                 id
             })
         });
-        let main = task_named(&events, "block_on");
+        let main = task_named(&events, "main");
         TimerRun {
             events,
             sleeper,
@@ -893,10 +918,17 @@ fn a_timer_program_records_the_wait_with_its_deadline_a_park_until_then_and_the_
 
     // The timer fired once, not early, and woke the sleeper on the loop
     // thread: the next event there is that wake.
-    let fired = find_all(events, |k| *k == EventKind::TimerFired);
+    let fired = find_all(events, |k| matches!(k, EventKind::TimerFired { .. }));
     assert_eq!(fired.len(), 1, "one timer fired:\n{}", listing(events));
     let fired = fired[0];
     assert!(fired > park);
+    assert_eq!(
+        events[fired].kind,
+        EventKind::TimerFired {
+            wakes: Some(sleeper)
+        },
+        "the firing names the task it wakes"
+    );
     assert!(
         events[fired].at >= earliest_deadline,
         "the timer fired {:?} before its deadline",
@@ -910,7 +942,8 @@ fn a_timer_program_records_the_wait_with_its_deadline_a_park_until_then_and_the_
         (
             Some(sleeper),
             &EventKind::Wake {
-                from_other_thread: false
+                from_other_thread: false,
+                by: WokenBy::Timer
             }
         ),
         "the firing wakes the sleeper:\n{}\n{}",
@@ -1022,9 +1055,13 @@ fn a_channel_program_records_waits_on_the_channel_and_wakes_from_the_sender_on_e
         .filter(|span| span.task == sender)
         .collect();
     let local = find(events, Some(receiver), |k| {
-        *k == EventKind::Wake {
-            from_other_thread: false,
-        }
+        matches!(
+            k,
+            EventKind::Wake {
+                from_other_thread: false,
+                ..
+            }
+        )
     });
     let by_sender: Vec<usize> = local
         .iter()
@@ -1042,14 +1079,26 @@ fn a_channel_program_records_waits_on_the_channel_and_wakes_from_the_sender_on_e
         listing(events)
     );
     assert_eq!(events[by_sender[0]].thread, LOOP_THREAD);
+    assert_eq!(
+        events[by_sender[0]].kind,
+        EventKind::Wake {
+            from_other_thread: false,
+            by: WokenBy::Channel { from: Some(sender) }
+        },
+        "the wake names the channel and the sending task"
+    );
 
     // The second: the feeder thread's try_send, marked as a wake from
     // another thread, recorded on the feeder's thread, after the receiver
     // said it waits; and it gets the receiver polled on the loop.
     let remote = find(events, Some(receiver), |k| {
-        *k == EventKind::Wake {
-            from_other_thread: true,
-        }
+        matches!(
+            k,
+            EventKind::Wake {
+                from_other_thread: true,
+                ..
+            }
+        )
     });
     assert_eq!(
         remote.len(),
@@ -1059,6 +1108,14 @@ fn a_channel_program_records_waits_on_the_channel_and_wakes_from_the_sender_on_e
     );
     let remote = remote[0];
     assert_eq!(events[remote].thread, "feeder", "{}", show(events, remote));
+    assert_eq!(
+        events[remote].kind,
+        EventKind::Wake {
+            from_other_thread: true,
+            by: WokenBy::Channel { from: None }
+        },
+        "a plain thread's send: the channel, and no task"
+    );
     let second_wait = find(events, Some(receiver), |k| {
         matches!(k, EventKind::Wait { .. })
     })[1];
@@ -1091,12 +1148,13 @@ fn a_channel_program_records_waits_on_the_channel_and_wakes_from_the_sender_on_e
     for i in find_all(events, |k| matches!(k, EventKind::Wake { .. })) {
         if i != remote {
             assert_eq!(events[i].thread, LOOP_THREAD, "{}", show(events, i));
-            assert_eq!(
+            assert!(matches!(
                 events[i].kind,
                 EventKind::Wake {
-                    from_other_thread: false
+                    from_other_thread: false,
+                    ..
                 }
-            );
+            ));
         }
     }
 }
@@ -1157,7 +1215,7 @@ fn blocks_of(
         if events[i].task != task || events[i].thread != thread {
             continue;
         }
-        if let EventKind::Block { on } = events[i].kind {
+        if let EventKind::Block { on, .. } = events[i].kind {
             let unblock = (i + 1..events.len())
                 .find(|&j| events[j].thread == thread && events[j].kind == EventKind::Unblock)
                 .unwrap_or_else(|| panic!("this block ends:\n{}", show(events, i)));
@@ -1186,7 +1244,7 @@ fn a_blocking_program_records_thread_start_and_exit_and_what_each_thread_blocks_
                     | EventKind::Park { .. }
                     | EventKind::Unpark
                     | EventKind::IoReady { .. }
-                    | EventKind::TimerFired
+                    | EventKind::TimerFired { .. }
             ),
             "an event-loop event from the blocking runtime: {e}"
         );
@@ -1252,12 +1310,24 @@ fn a_blocking_program_records_thread_start_and_exit_and_what_each_thread_blocks_
         events[sleep_end].at - events[sleep_start].at
     );
 
-    // The main thread (no task) blocked in join once per task, each
-    // returning only after that task's thread exited.
-    let joins = blocks_of(events, None, LOOP_THREAD);
+    // The main thread (task 0, "main", inside block_on) blocked in join
+    // once per task, each naming the task joined and returning only after
+    // that task's thread exited.
+    let main = task_named(events, "main");
+    assert_eq!(main.as_u64(), 0, "block_on's thread is task 0");
+    let joins = blocks_of(events, Some(main), LOOP_THREAD);
     let join_ons: Vec<&str> = joins.iter().map(|b| b.0).collect();
     assert_eq!(join_ons, ["join"; 4], "{}", listing(events));
-    for ((_, _, unblock), name) in joins.iter().zip(["client", "server", "sleeper", "waiter"]) {
+    for ((_, block, unblock), name) in joins.iter().zip(["client", "server", "sleeper", "waiter"]) {
+        assert_eq!(
+            events[*block].kind,
+            EventKind::Block {
+                on: "join",
+                target: Some(task_named(events, name))
+            },
+            "{}",
+            show(events, *block)
+        );
         assert!(
             *unblock > exits[name],
             "the join of {name} returns after its thread exits:\n{}\n{}",
@@ -1453,11 +1523,11 @@ fn spawn_named_names_appear_in_every_event_of_the_task_and_default_names_say_whe
         assert_eq!(e.task_name.as_deref(), Some(expected.as_str()), "{e}");
     }
     // block_on's own future is called what it is.
-    let main = task_named(&events, "block_on");
+    let main = task_named(&events, "main");
     assert!(
         of(main)
             .iter()
-            .all(|e| e.task_name.as_deref() == Some("block_on"))
+            .all(|e| e.task_name.as_deref() == Some("main"))
     );
 
     // On the blocking runtime the name is the thread's name as well; an
@@ -1669,7 +1739,7 @@ fn after_a_poll_the_thread_is_no_longer_inside_that_task() {
         })
     });
     let blocks = find(&events, None, |k| {
-        matches!(k, EventKind::Block { on: "sleep" })
+        matches!(k, EventKind::Block { on: "sleep", .. })
     });
     assert_eq!(
         blocks.len(),
@@ -1708,7 +1778,7 @@ fn between_captures_tracing_is_off_again() {
     });
     let polls = find_all(&events, |k| matches!(k, EventKind::PollStart))
         .into_iter()
-        .filter(|&i| events[i].task_name.as_deref() != Some("block_on"))
+        .filter(|&i| events[i].task_name.as_deref() != Some("main"))
         .collect::<Vec<_>>();
     assert!(
         !polls.is_empty(),

@@ -8,12 +8,19 @@
 //!   story must be there: spawns, polls, timer waits, parks, wakes on the
 //!   loop; thread starts, blocks in sleep and join on the threads. Unset
 //!   (or `0`, or empty) it prints nothing.
-//! - **`render_svg` and `render_html`**: the pictures must be well-formed
-//!   XML (checked by the small parser below: matching tags, quoted
-//!   attributes, `&` and `<` escaped, one root `<svg>`), self-contained (no
-//!   scripts, no external links), and have one lane per event-loop task
-//!   (plus the loop's own lane) or per blocking thread. A task named
-//!   `<&>"` proves the escaping.
+//! - **`render_svg`**: the picture must be well-formed XML (checked by
+//!   the small parser below: matching tags, quoted attributes, `&` and `<`
+//!   escaped, one root `<svg>`), self-contained (no scripts, no external
+//!   links), and have one lane per event-loop task (plus the loop's own
+//!   lane) or per blocking thread. A task named `<&>"` proves the escaping.
+//! - **`render_html`**: the interactive page has one inline script and
+//!   loads nothing; the data it draws is valid JSON (`support/json.rs`),
+//!   with the same lanes as the picture, the loop's first. Where a
+//!   headless Chromium is installed, the page is loaded in it: its script
+//!   must draw the marks, and `#select=...` must open an event's details
+//!   (what it waited for, when, what woke it).
+//! - **`DUET_TRACE=1`** also prints a header line first and a summary per
+//!   runtime last, whose counts match the lines printed.
 //!
 //! `svg.rs` marks a lane by its title: one `<text>` in the label column
 //! (`x="6"`) per lane, reading "task N name", "thread T" or
@@ -23,6 +30,8 @@
 //! Read next: `src/trace/svg.rs`, then the tour's `src/tour/timeline.rs`,
 //! which puts the two runtimes' pictures on one page.
 
+#[path = "support/json.rs"]
+mod json;
 mod support;
 use support::examples::Running;
 use support::*;
@@ -109,10 +118,24 @@ fn parse_log_line(line: &str) -> Result<LogLine, String> {
     })
 }
 
-/// Every stderr line, parsed; fails on any line that is not an event.
-fn parse_log(name: &str, stderr: &str) -> Vec<LogLine> {
-    let lines: Vec<LogLine> = stderr
-        .lines()
+/// The first line `DUET_TRACE` prints: the column names, in the columns.
+const HEADER: &str =
+    "        time  thread           task (name)                        what happened";
+
+/// Every stderr line, parsed: the header first, then events, then the
+/// summary (its lines start with "summary of" or two spaces); fails on
+/// any other line. Returns the events and the summary's lines.
+fn parse_log_and_summary<'a>(name: &str, stderr: &'a str) -> (Vec<LogLine>, Vec<&'a str>) {
+    let mut all = stderr.lines();
+    assert_eq!(all.next(), Some(HEADER), "{name}: the header comes first");
+    let (summary, events): (Vec<&str>, Vec<&str>) = all.partition(|line| {
+        line.starts_with("summary of")
+            || (line.starts_with("  ")
+                && !line.trim().is_empty()
+                && line.trim_start().starts_with(char::is_alphabetic))
+    });
+    let lines: Vec<LogLine> = events
+        .into_iter()
         .map(|line| {
             parse_log_line(line).unwrap_or_else(|why| panic!("{name}: {why}\nstderr:\n{stderr}"))
         })
@@ -124,7 +147,17 @@ fn parse_log(name: &str, stderr: &str) -> Vec<LogLine> {
             "{name}: time runs backwards: {pair:?}"
         );
     }
-    lines
+    assert!(
+        summary
+            .first()
+            .is_some_and(|line| line.starts_with("summary of")),
+        "{name}: a summary ends the log:\n{stderr}"
+    );
+    assert!(
+        stderr.ends_with(&format!("{}\n", summary.last().unwrap())),
+        "{name}: the summary comes last:\n{stderr}"
+    );
+    (lines, summary)
 }
 
 /// The number in a "... X.XXXms ..." phrase after `prefix`.
@@ -144,26 +177,30 @@ fn story_of<'a>(lines: &'a [LogLine], task: &str) -> Vec<&'a str> {
 #[test]
 fn duet_trace_prints_the_event_loop_story_one_aligned_line_per_event() {
     let output = run_example("hello_event_loop", Some("1"));
-    let lines = parse_log("hello_event_loop", &output.stderr);
+    let (lines, summary) = parse_log_and_summary("hello_event_loop", &output.stderr);
     let all = &output.stderr;
 
     // One thread: the loop runs on main.
     assert!(lines.iter().all(|line| line.thread == "main"), "{all}");
 
-    // The three spawned tasks, named for their spawn site.
-    let tasks: BTreeSet<&str> = lines
+    // The three spawned tasks, numbered 1 to 3 and named by the example.
+    let tasks: Vec<&str> = lines
         .iter()
         .filter(|line| line.what == "spawn")
         .map(|line| line.task.as_str())
         .collect();
-    assert_eq!(tasks.len(), 3, "three spawns:\n{all}");
+    assert_eq!(
+        tasks,
+        [
+            "task 1 (sleeper 1)",
+            "task 2 (sleeper 2)",
+            "task 3 (sleeper 3)"
+        ],
+        "{all}"
+    );
     for (task, hundreds) in tasks.iter().zip(1..) {
-        assert!(
-            task.starts_with("task ") && task.contains(" (hello_event_loop.rs:"),
-            "a task is shown as its number and its spawn site: {task}"
-        );
         // Each task: spawned, polled, waits for its timer, pending; then
-        // woken, polled, done.
+        // woken by the timer, polled, done.
         let story = story_of(&lines, task);
         let waits_for = story
             .iter()
@@ -185,7 +222,7 @@ fn duet_trace_prints_the_event_loop_story_one_aligned_line_per_event() {
                 "spawn",
                 "poll start",
                 "poll end: pending",
-                "woken (same thread)",
+                "woken by its timer",
                 "poll start",
                 "poll end: ready (done)"
             ],
@@ -193,24 +230,24 @@ fn duet_trace_prints_the_event_loop_story_one_aligned_line_per_event() {
         );
     }
 
-    // block_on's own future waits for each task in turn, then finishes.
-    let main_task = lines
-        .iter()
-        .map(|line| line.task.as_str())
-        .find(|task| task.ends_with(" (block_on)"))
-        .unwrap_or_else(|| panic!("block_on's future is a task in the log:\n{all}"));
-    let main = story_of(&lines, main_task);
-    assert!(
-        main.iter()
-            .filter(|what| what.starts_with("waits for task "))
-            .count()
-            >= 3,
-        "block_on waits for its tasks:\n{all}"
-    );
+    // block_on's own future is task 0, "main": it waits for each task in
+    // turn, woken each time by that task finishing, then finishes.
+    let main = story_of(&lines, "task 0 (main)");
+    for n in 1..=3 {
+        assert!(
+            main.contains(&format!("waits for task {n} to finish").as_str()),
+            "{all}"
+        );
+        assert!(
+            main.contains(&format!("woken by task {n} finishing").as_str()),
+            "{all}"
+        );
+    }
     assert_eq!(main.last(), Some(&"poll end: ready (done)"));
 
     // The loop's own lines have no task: it parks with a timeout no longer
-    // than the next sleep, unparks, and the timers fire.
+    // than the next sleep, unparks, and only then a timer fires, naming
+    // the task it wakes, which is woken next.
     let loop_lines = story_of(&lines, "-");
     let parks: Vec<&&str> = loop_lines
         .iter()
@@ -224,7 +261,35 @@ fn duet_trace_prints_the_event_loop_story_one_aligned_line_per_event() {
     }
     let count = |what: &str| loop_lines.iter().filter(|w| **w == what).count();
     assert!(count("loop unparks") >= 3);
-    assert_eq!(count("timer fired"), 3, "{all}");
+    for n in 1..=3 {
+        let fired = lines
+            .iter()
+            .position(|line| line.what == format!("timer fired -> wakes task {n}"))
+            .unwrap_or_else(|| panic!("task {n}'s timer fires:\n{all}"));
+        assert_eq!(lines[fired - 1].what, "loop unparks", "{all}");
+        assert_eq!(lines[fired + 1].task, format!("task {n} (sleeper {n})"));
+        assert_eq!(lines[fired + 1].what, "woken by its timer");
+    }
+
+    // The summary counts what the log shows.
+    let polls = lines.iter().filter(|l| l.what == "poll start").count();
+    let parks = lines
+        .iter()
+        .filter(|l| l.what.starts_with("loop parks"))
+        .count();
+    let wakes = lines.iter().filter(|l| l.what.starts_with("woken")).count();
+    assert_eq!(summary[0], "summary of event loop 1:", "{all}");
+    assert_eq!(
+        summary[1],
+        "  tasks:   3 spawned (+ main), 0 spawn_blocking jobs"
+    );
+    assert_eq!(summary[2], format!("  polls:   {polls}"));
+    assert_eq!(
+        summary[3],
+        format!("  wakes:   {wakes} on the loop thread, 0 from other threads")
+    );
+    assert!(summary[4].starts_with(&format!("  parks:   {parks}, asleep in epoll_wait ")));
+    assert!(summary[5].starts_with("  threads: 1 OS thread "), "{all}");
 
     // The program's own output is untouched, and holds no trace lines.
     assert!(output.stdout.contains("total 60"), "{}", output.stdout);
@@ -241,25 +306,19 @@ fn duet_trace_prints_the_event_loop_story_one_aligned_line_per_event() {
 #[test]
 fn duet_trace_prints_the_blocking_story_one_aligned_line_per_event() {
     let output = run_example("hello_blocking", Some("1"));
-    let lines = parse_log("hello_blocking", &output.stderr);
+    let (lines, summary) = parse_log_and_summary("hello_blocking", &output.stderr);
     let all = &output.stderr;
 
     let tasks: Vec<&LogLine> = lines.iter().filter(|line| line.what == "spawn").collect();
     assert_eq!(tasks.len(), 3, "three spawns:\n{all}");
-    for spawn in tasks {
+    for (spawn, n) in tasks.into_iter().zip(1..) {
         assert_eq!(spawn.thread, "main", "main spawns every task");
+        // The same numbers and names as on the event loop.
         let task = spawn.task.as_str();
-        assert!(
-            task.contains(" (hello_blocking.rs:"),
-            "named for its spawn site: {task}"
-        );
-        // Everything else about the task happens on its own thread,
-        // `duet-task-N` for task N.
-        let number = task
-            .strip_prefix("task ")
-            .and_then(|rest| rest.split(' ').next())
-            .expect("task N (...)");
-        let thread = format!("duet-task-{number}");
+        assert_eq!(task, format!("task {n} (sleeper {n})"));
+        // Everything else about the task happens on its own thread, which
+        // `spawn_named` names after the task.
+        let thread = format!("sleeper {n}");
         let on_thread: Vec<&str> = lines
             .iter()
             .filter(|line| line.task == task && line.what != "spawn")
@@ -280,16 +339,34 @@ fn duet_trace_prints_the_blocking_story_one_aligned_line_per_event() {
         );
     }
 
-    // The main thread runs no task; it blocks in join once per task.
+    // The main thread is task 0, "main", as on the event loop: it blocks
+    // in the join of each task in turn.
     let main: Vec<&str> = lines
         .iter()
         .filter(|line| line.thread == "main" && line.what != "spawn")
         .map(|line| {
-            assert_eq!(line.task, "-", "the main thread is no task");
+            assert_eq!(line.task, "task 0 (main)", "block_on's thread is main");
             line.what.as_str()
         })
         .collect();
-    assert_eq!(main, ["blocks in join", "unblocks"].repeat(3), "{all}");
+    let mut expected = Vec::new();
+    for n in 1..=3 {
+        expected.push(format!("blocks in join of task {n}"));
+        expected.push("unblocks".to_string());
+    }
+    assert_eq!(main, expected, "{all}");
+
+    // The summary: four threads (three tasks and main), time in each call.
+    assert_eq!(summary[0], "summary of the blocking runtime:", "{all}");
+    assert_eq!(
+        summary[1],
+        "  tasks:   3 spawned (+ main), each on an OS thread of its own"
+    );
+    assert!(summary[2].starts_with("  threads: 4 OS threads"), "{all}");
+    assert!(
+        summary[3].starts_with("  blocked: join ") && summary[3].contains("(3 calls), sleep "),
+        "{all}"
+    );
 
     assert!(output.stdout.contains("total 60"), "{}", output.stdout);
 }
@@ -696,7 +773,7 @@ fn expected_titles(events: &[Event]) -> BTreeSet<String> {
             EventKind::Park { .. }
                 | EventKind::Unpark
                 | EventKind::IoReady { .. }
-                | EventKind::TimerFired
+                | EventKind::TimerFired { .. }
         );
         match e.task {
             _ if loop_event => {
@@ -1058,7 +1135,7 @@ fn wake_arrows_are_drawn_only_between_drawn_lanes() {
 }
 
 #[test]
-fn the_html_page_holds_one_well_formed_picture_per_section_and_escapes_its_titles() {
+fn the_html_page_is_self_contained_and_holds_each_sections_lanes_and_marks_as_valid_data() {
     let event_loop = event_loop_capture();
     let blocking = blocking_capture();
     let page = render_html(
@@ -1071,35 +1148,184 @@ fn the_html_page_holds_one_well_formed_picture_per_section_and_escapes_its_title
     assert!(page.starts_with("<!DOCTYPE html>"), "an HTML page");
     assert!(page.contains("<title>duet &lt;&amp;&gt; &quot;both&quot;</title>"));
     assert!(page.contains("<h1>duet &lt;&amp;&gt; &quot;both&quot;</h1>"));
-    assert!(page.contains("<h2>event_loop &lt;one thread&gt;</h2>"));
-    assert!(page.contains("<h2>blocking &amp; threads</h2>"));
     assert!(
-        !page.contains(AWKWARD),
-        "task names escaped on the page too"
+        !page.contains(AWKWARD) && !page.contains("<one thread>"),
+        "task names and titles escaped on the page too"
     );
+    // Its one script is inline: nothing is loaded from anywhere.
     let lower = page.to_ascii_lowercase();
-    for banned in ["<script", "<link", "src=", "href=\"http", "@import"] {
+    assert_eq!(lower.matches("<script").count(), 1, "one script");
+    assert_eq!(lower.matches("</script>").count(), 1, "one script end");
+    assert!(lower.contains("<script>"), "the script has no src");
+    for banned in [
+        "<link",
+        "src=",
+        "href=\"http",
+        "@import",
+        "<iframe",
+        "fetch(",
+        "xmlhttprequest",
+    ] {
         assert!(
             !lower.contains(banned),
             "the page loads something: {banned}"
         );
     }
 
-    // Each section's picture is a well-formed SVG of its own events.
-    let pictures: Vec<&str> = page
-        .match_indices("<svg")
-        .map(|(start, _)| {
-            let end = page[start..].find("</svg>").expect("each <svg> ends") + "</svg>".len();
-            &page[start..start + end]
-        })
+    // The data the script draws is valid JSON: per section its title, its
+    // lanes (the loop's first, then tasks by number) and its marks.
+    let data = page
+        .split("const SECTIONS = ")
+        .nth(1)
+        .and_then(|rest| rest.split(";\n").next())
+        .expect("the page holds its data");
+    let data = json::parse(data).unwrap_or_else(|why| panic!("the data is not JSON: {why}"));
+    let sections = data.as_array().expect("a list of sections");
+    assert_eq!(sections.len(), 2, "one timeline per section");
+    let titles: Vec<&str> = sections
+        .iter()
+        .map(|s| s.get("title").and_then(json::Json::as_str).unwrap())
         .collect();
-    assert_eq!(pictures.len(), 2, "one picture per section");
-    for (picture, events) in pictures.iter().zip([&event_loop, &blocking]) {
-        let elements = checked_svg(picture);
-        let drawn: BTreeSet<String> = lane_titles(&elements)
+    assert_eq!(titles, ["event_loop <one thread>", "blocking & threads"]);
+    for (section, events) in sections.iter().zip([&event_loop, &blocking]) {
+        let lanes: Vec<&str> = section
+            .get("lanes")
+            .and_then(json::Json::as_array)
+            .unwrap()
             .iter()
-            .map(|t| t.to_string())
+            .map(|lane| lane.as_str().unwrap())
             .collect();
+        let drawn: BTreeSet<String> = lanes.iter().map(|t| t.to_string()).collect();
         assert_eq!(drawn, expected_titles(events));
+        assert_eq!(drawn.len(), lanes.len(), "no lane twice");
+        let first_task = lanes.iter().position(|l| l.starts_with("task ")).unwrap();
+        assert!(
+            lanes[..first_task]
+                .iter()
+                .all(|l| l.starts_with("event loop (")),
+            "the loop's lane comes first: {lanes:?}"
+        );
+        let numbers: Vec<u64> = lanes[first_task..]
+            .iter()
+            .filter_map(|l| l.strip_prefix("task ")?.split(' ').next()?.parse().ok())
+            .collect();
+        assert!(
+            numbers.windows(2).all(|w| w[0] < w[1]),
+            "tasks in order: {lanes:?}"
+        );
+        let marks = section.get("marks").and_then(json::Json::as_array).unwrap();
+        assert!(!marks.is_empty());
+        for mark in marks {
+            let kind = mark.get("k").and_then(json::Json::as_str).unwrap();
+            assert!(["run", "wait", "park", "tick", "wake", "spawn"].contains(&kind));
+            for lane in ["l", "t"] {
+                let lane = mark.get(lane).and_then(json::Json::as_f64).unwrap();
+                assert!((lane as usize) < lanes.len() && lane >= 0.0);
+            }
+            let (start, end) = (
+                mark.get("s").and_then(json::Json::as_f64).unwrap(),
+                mark.get("e").and_then(json::Json::as_f64).unwrap(),
+            );
+            assert!(0.0 <= start && start <= end, "{mark:?}");
+            assert!(
+                !mark
+                    .get("d")
+                    .and_then(json::Json::as_str)
+                    .unwrap()
+                    .is_empty()
+            );
+        }
     }
+    // The event loop's waits say what woke them.
+    let marks = sections[0]
+        .get("marks")
+        .and_then(json::Json::as_array)
+        .unwrap();
+    assert!(marks.iter().any(|m| {
+        m.get("k").and_then(json::Json::as_str) == Some("wait")
+            && m.get("d")
+                .and_then(json::Json::as_str)
+                .unwrap()
+                .contains("woken by: ")
+    }));
+}
+
+// ------------------------------------------------------------- in a real browser
+
+/// A headless Chromium on this machine, if there is one.
+fn chromium() -> Option<&'static str> {
+    ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|name| {
+            std::process::Command::new(name)
+                .arg("--version")
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success())
+        })
+}
+
+/// Loads `url` in headless Chromium, lets its scripts run, and returns the
+/// document as the scripts left it. Bounded: the browser is killed after
+/// a minute.
+fn browser_dom(browser: &str, url: &str) -> String {
+    let profile = std::env::temp_dir().join(format!("duet-chromium-{}", std::process::id()));
+    let mut child = std::process::Command::new(browser)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--virtual-time-budget=2000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .args(["--dump-dom", url])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the browser starts");
+    let mut stdout = child.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut dom = String::new();
+        let _ = std::io::Read::read_to_string(&mut stdout, &mut dom);
+        let _ = tx.send(dom);
+    });
+    let dom = rx.recv_timeout(Duration::from_secs(60));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&profile);
+    dom.expect("the browser answered within a minute")
+}
+
+#[test]
+fn in_a_real_browser_the_page_draws_its_marks_and_opens_an_events_details() {
+    let Some(browser) = chromium() else {
+        eprintln!("no headless Chromium here: the page was checked as data only");
+        return;
+    };
+    let events = event_loop_capture();
+    let page = render_html("a browser check", &[("event loop", &events)]);
+    let path = std::env::temp_dir().join(format!("duet-page-{}.html", std::process::id()));
+    std::fs::write(&path, page).unwrap();
+    let url = format!("file://{}#select=0:woken by: its timer", path.display());
+    let dom = browser_dom(browser, &url);
+    let _ = std::fs::remove_file(&path);
+    // The script ran: it drew the marks as SVG elements of class "mark".
+    assert!(
+        dom.matches("class=\"mark").count() > 5,
+        "no marks drawn:\n{dom}"
+    );
+    // And `#select` opened the details of a timer wait: what it waited
+    // for, when, and what woke it.
+    let detail = dom
+        .split("<div class=\"detail\">")
+        .nth(1)
+        .and_then(|rest| rest.split("</div>").next())
+        .expect("a details panel");
+    assert!(
+        detail.contains("waits for timer in ") && detail.contains("woken by: its timer at "),
+        "the details of the selected wait: {detail:?}"
+    );
+    assert!(dom.contains("selected"), "the selected mark is marked");
 }

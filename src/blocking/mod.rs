@@ -93,7 +93,20 @@ impl Runtime {
     /// assert_eq!(rt.block_on(|| handle.join()).unwrap(), "still here");
     /// ```
     pub fn block_on<T>(&self, f: impl FnOnce() -> T) -> T {
+        // The calling thread is task 0, "main", in traces: the event
+        // loop's `block_on` future has that number and name too.
+        let main = TaskId::blocking_main();
+        trace::name_task(main, || "main".to_string());
+        let _main = CurrentTask::enter(main);
         f()
+    }
+}
+
+impl Drop for Runtime {
+    /// Under `DUET_TRACE`, prints the blocking runtime's trace summary (or
+    /// writes the trace file). Threads still running go on running.
+    fn drop(&mut self) {
+        trace::runtime_dropped(crate::task_id::BLOCKING_RUNTIME);
     }
 }
 
@@ -125,12 +138,7 @@ impl Runtime {
 /// ```
 #[track_caller]
 pub fn spawn<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> JoinHandle<T> {
-    // Numbered from the same counter as event-loop tasks, so a debugger or
-    // a trace of a program that uses both never shows one number twice.
-    let id = TaskId::next();
-    let location = Location::caller();
-    trace::name_task(id, || spawn_site(location));
-    spawn_thread(id, format!("duet-task-{}", id.as_u64()), f).unwrap_or_else(|err| refused(err))
+    try_spawn(f).unwrap_or_else(|err| refused(err))
 }
 
 /// As [`spawn`], naming the thread (and the task, in traces) `name`.
@@ -168,7 +176,8 @@ pub fn spawn_named<T: Send + 'static>(
 pub fn try_spawn<T: Send + 'static>(
     f: impl FnOnce() -> T + Send + 'static,
 ) -> io::Result<JoinHandle<T>> {
-    let id = TaskId::next();
+    // Numbered 1, 2, ... for the whole process (see `task_id.rs`).
+    let id = TaskId::next_blocking();
     let location = Location::caller();
     trace::name_task(id, || spawn_site(location));
     spawn_thread(id, format!("duet-task-{}", id.as_u64()), f)
@@ -187,7 +196,7 @@ pub fn try_spawn_named<T: Send + 'static>(
     name: impl Into<String>,
     f: impl FnOnce() -> T + Send + 'static,
 ) -> io::Result<JoinHandle<T>> {
-    let id = TaskId::next();
+    let id = TaskId::next_blocking();
     let name = name.into();
     trace::name_task(id, || name.clone());
     spawn_thread(id, name, f)
@@ -213,7 +222,7 @@ fn spawn_thread<T: Send + 'static>(
         let _life = ThreadLife::start(id);
         f()
     })?;
-    Ok(JoinHandle { thread })
+    Ok(JoinHandle { thread, id })
 }
 
 /// Traces a task thread's start, and its exit when dropped, which happens
@@ -257,6 +266,7 @@ impl Drop for ThreadLife {
 /// ```
 pub struct JoinHandle<T> {
     thread: thread::JoinHandle<T>,
+    id: TaskId,
 }
 
 impl<T> JoinHandle<T> {
@@ -276,7 +286,8 @@ impl<T> JoinHandle<T> {
     /// });
     /// ```
     pub fn join(self) -> Result<T, JoinError> {
-        blocked_on("join", || self.thread.join()).map_err(JoinError::panic)
+        let target = Some(self.id);
+        blocked_on_target("join", target, || self.thread.join()).map_err(JoinError::panic)
     }
 
     /// True once the task has run to the end (returned or panicked), so
@@ -350,7 +361,12 @@ pub fn yield_now() {
 /// [`crate::trace`]), so a timeline shows each thread asleep in the
 /// kernel. With tracing off, both are a flag check, and it just waits.
 pub(crate) fn blocked_on<T>(on: &'static str, wait: impl FnOnce() -> T) -> T {
-    trace::emit(|| (trace::current_task(), EventKind::Block { on }));
+    blocked_on_target(on, None, wait)
+}
+
+/// `blocked_on`, naming the task waited for (the one a `join` joins).
+fn blocked_on_target<T>(on: &'static str, target: Option<TaskId>, wait: impl FnOnce() -> T) -> T {
+    trace::emit(|| (trace::current_task(), EventKind::Block { on, target }));
     let result = wait();
     trace::emit(|| (trace::current_task(), EventKind::Unblock));
     result

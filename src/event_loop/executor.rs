@@ -45,8 +45,8 @@ use super::task::{Stage, Task, TaskFuture, TaskKey, TaskTable};
 use super::task_turn::poll_with_budget;
 use super::timer::Timers;
 use super::waker::{RemoteQueue, TaskWaker};
-use crate::task_id::TaskId;
-use crate::trace::{self, EventKind};
+use crate::task_id::{Numbering, TaskId};
+use crate::trace::{self, EventKind, WokenBy};
 use futures_task::waker_ref;
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -76,7 +76,9 @@ pub(crate) struct Executor {
     reactor: Reactor,
     turns_since_reactor: Cell<u32>,
     /// Reused between timer turns, so firing timers does not allocate.
-    expired_timers: RefCell<Vec<Waker>>,
+    expired_timers: RefCell<Vec<(Waker, Option<TaskId>)>>,
+    /// Task numbers: per runtime, so twin programs' traces line up.
+    numbering: Numbering,
     /// How many `block_on` calls this runtime has served: each call's
     /// future gets a key of its own (see `TaskKey::reserved`).
     block_on_count: Cell<u32>,
@@ -101,6 +103,7 @@ impl Executor {
             block_on_count: Cell::new(0),
             clock,
             schedule,
+            numbering: Numbering::new(),
         }))
     }
 
@@ -145,10 +148,30 @@ impl Executor {
         F: Future + 'static,
         F::Output: 'static,
     {
+        let id = self.numbering.next_task();
+        self.spawn_as(id, future, name)
+    }
+
+    /// This runtime's serial and task numbers (see `task_id.rs`).
+    pub(crate) fn numbering(&self) -> &Numbering {
+        &self.numbering
+    }
+
+    /// `spawn`, with the id already chosen (`spawn_blocking` numbers its
+    /// jobs apart from the tasks).
+    pub(crate) fn spawn_as<F>(
+        self: &Rc<Self>,
+        id: TaskId,
+        future: F,
+        name: impl FnOnce() -> String,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
         // Erase the output type (see `ErasedFuture`). This box and the
         // waker's `Arc` are the two allocations a spawn costs.
         let future: TaskFuture = Box::pin(future);
-        let id = TaskId::next();
         trace::name_task(id, name);
         trace::emit(|| (Some(id), EventKind::Spawn));
         let key = self.tasks.borrow_mut().insert(|key| Task {
@@ -199,8 +222,9 @@ impl Executor {
         let count = self.block_on_count.get().wrapping_add(1);
         self.block_on_count.set(count);
         let key = TaskKey::reserved(count);
-        let id = TaskId::next();
-        trace::name_task(id, || "block_on".to_string());
+        // Task 0 on either runtime: the twins' traces call it alike.
+        let id = self.numbering.main();
+        trace::name_task(id, || "main".to_string());
         self.schedule_local(key);
         TaskWaker::new(key, id, self.remote.clone(), true)
     }
@@ -227,7 +251,8 @@ impl Executor {
     /// Turns the reactor without sleeping: a look, not a park, so no Park
     /// event is traced for it.
     pub(super) fn look_at_reactor(&self) {
-        self.reactor.park(Some(Duration::ZERO));
+        self.reactor.poll_events(Some(Duration::ZERO));
+        self.reactor.dispatch();
         self.after_reactor();
     }
 
@@ -243,13 +268,16 @@ impl Executor {
         let timeout =
             next_deadline.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
         trace::emit(|| (None, EventKind::Park { timeout }));
-        self.reactor.park(timeout);
+        self.reactor.poll_events(timeout);
+        // Awake first, then what woke it: the trace tells the story in
+        // that order for sockets as for timers.
         trace::emit(|| (None, EventKind::Unpark));
+        self.reactor.dispatch();
         self.after_reactor();
     }
 
-    /// After the reactor has turned (and woken the tasks whose sockets are
-    /// ready): take in the wakes from other threads, fire due timers, and
+    /// After the reactor has turned and woken the tasks whose sockets are
+    /// ready: take in the wakes from other threads, fire due timers, and
     /// last wake the tasks that yielded, so they queue behind all of those.
     fn after_reactor(&self) {
         self.turns_since_reactor.set(0);
@@ -257,9 +285,10 @@ impl Executor {
         self.fire_timers();
         let mut deferred = self.deferred.take();
         // Wake with the list released: a waker may run foreign code.
-        for waker in deferred.drain(..) {
-            waker.wake();
-        }
+        trace::waking(
+            || WokenBy::Turn,
+            || deferred.drain(..).for_each(Waker::wake),
+        );
         // Keep the (now empty) allocation for the next yields.
         let newly_deferred = self.deferred.replace(deferred);
         self.deferred.borrow_mut().extend(newly_deferred);
@@ -271,9 +300,9 @@ impl Executor {
             .lock()
             .take_expired(self.clock.now(), &mut expired);
         // Wake after the lock is released: a waker may run foreign code.
-        for waker in expired.drain(..) {
-            trace::emit(|| (None, EventKind::TimerFired));
-            waker.wake();
+        for (waker, task) in expired.drain(..) {
+            trace::emit(|| (None, EventKind::TimerFired { wakes: task }));
+            trace::waking(|| WokenBy::Timer, || waker.wake());
         }
         self.expired_timers.replace(expired);
     }

@@ -29,8 +29,9 @@
 //! buffer was empty (or full) at that instant, so the next call could only
 //! say `WouldBlock`. [`IoSource::poll_read`] and [`IoSource::poll_write`]
 //! clear readiness right away then, as tokio does. It is safe here because
-//! events are only processed in `park`: data that arrives after the short
-//! read raises a new edge, which the next park delivers.
+//! events are only processed when the loop turns the reactor
+//! (`Reactor::poll_events`): data that arrives after the short
+//! read raises a new edge, which the next turn delivers.
 //!
 //! Registration is lazy: a socket registers with the runtime running on
 //! this thread the first time it does I/O, so `TcpListener::bind` works

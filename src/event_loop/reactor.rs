@@ -13,15 +13,21 @@
 //! it. This closes the "check, then sleep" race (docs/PITFALLS.md #3): a wake
 //! that lands after the loop found nothing to do but before it entered
 //! `epoll_wait` has already made the eventfd readable, so the wait returns
-//! at once. No `thread::park` token can be stolen either (docs/PITFALLS.md
-//! #4).
+//! at once. No `thread::park` token can be stolen either
+//! (docs/PITFALLS.md #4).
 //!
 //! **Sockets** are registered once, for both directions, *edge-triggered*:
 //! the kernel reports a change from "not ready" to "ready", once. So the
 //! reactor remembers readiness per source and direction, and only the I/O
 //! code clears it, when a system call says `WouldBlock` or a short read or
-//! write proves the kernel's buffer empty or full (docs/PITFALLS.md #8).
+//! write proves the kernel's buffer empty or full
+//! (docs/PITFALLS.md #8).
 //! The I/O side of that contract is in `io_source.rs`.
+//!
+//! Turning the reactor is two steps, so the trace tells the story in
+//! order: [`Reactor::poll_events`] sleeps and collects what became ready
+//! (and whose wakers to call); the executor records that it is awake; then
+//! [`Reactor::dispatch`] records each ready socket and calls its wakers.
 //!
 //! Each source's token is its slab key (see `slab.rs`), generation and
 //! all. An event for a socket that was dropped, whose slot now belongs to
@@ -33,7 +39,8 @@
 
 use super::precise_wakeup::PreciseWakeup;
 use super::slab::{Key, Slab};
-use crate::trace::{self, EventKind};
+use crate::task_id::TaskId;
+use crate::trace::{self, EventKind, WokenBy};
 use mio::unix::SourceFd;
 use mio::{Events, Interest, Poll, Token};
 use std::cell::RefCell;
@@ -73,9 +80,15 @@ struct SourceState {
     /// Tasks waiting for the next edge, per direction. Usually one; a
     /// listener shared by several accepting tasks has several. All are
     /// woken: one wins the connection, the rest find `WouldBlock` and wait
-    /// again. (A single slot would lose all but the last waiter.)
+    /// again. (A single slot would lose all but the last waiter.) Each
+    /// waker comes with its task's id while tracing, for the trace to name.
     waiters: [Waiters; 2],
+    /// The descriptor, for the trace to name.
+    fd: RawFd,
 }
+
+/// A waiting task's waker, with its task's id while tracing.
+type Waiter = (Waker, Option<TaskId>);
 
 /// The tasks waiting for one direction of one source. The first waiter is
 /// kept in place and only a second one allocates: ten thousand idle
@@ -84,29 +97,43 @@ struct SourceState {
 /// after it was emptied).
 #[derive(Default)]
 struct Waiters {
-    first: Option<Waker>,
-    more: Vec<Waker>,
+    first: Option<Waiter>,
+    more: Vec<Waiter>,
 }
 
 impl Waiters {
     /// Adds `waker` unless an equal one is already waiting.
     fn add(&mut self, waker: &Waker) {
-        match &self.first {
-            None => self.first = Some(waker.clone()),
-            Some(first) if first.will_wake(waker) => {}
-            Some(_) => {
-                if !self.more.iter().any(|waiter| waiter.will_wake(waker)) {
-                    self.more.push(waker.clone());
-                }
-            }
+        let waiting = |(waiter, _): &Waiter| waiter.will_wake(waker);
+        if self.first.as_ref().is_some_and(waiting) || self.more.iter().any(waiting) {
+            return;
+        }
+        let task = if trace::enabled() {
+            trace::current_task()
+        } else {
+            None
+        };
+        let waiter = (waker.clone(), task);
+        match self.first {
+            None => self.first = Some(waiter),
+            Some(_) => self.more.push(waiter),
         }
     }
 
     /// Moves every waiter into `to_wake`.
-    fn take_into(&mut self, to_wake: &mut Vec<Waker>) {
+    fn take_into(&mut self, to_wake: &mut Vec<Waiter>) {
         to_wake.extend(self.first.take());
         to_wake.append(&mut self.more);
     }
+}
+
+/// What one event made ready, for the trace: the socket, the directions,
+/// and which of the collected wakers are its (`to_wake[wakers]`).
+struct Delivery {
+    fd: RawFd,
+    readable: bool,
+    writable: bool,
+    wakers: std::ops::Range<usize>,
 }
 
 /// Owns the loop's `mio::Poll` and every registered I/O source's state.
@@ -114,10 +141,13 @@ pub(crate) struct Reactor {
     poll: RefCell<Poll>,
     events: RefCell<Events>,
     sources: RefCell<Slab<SourceState>>,
-    /// Reused between parks, so dispatching events does not allocate.
-    to_wake: RefCell<Vec<Waker>>,
+    /// Reused between parks, so dispatching events does not allocate:
+    /// the wakers `poll_events` collected, for `dispatch` to call.
+    to_wake: RefCell<Vec<(Waker, Option<TaskId>)>>,
     /// Ends a park with a deadline to the microsecond, not the millisecond.
     precise_wakeup: PreciseWakeup,
+    /// Filled only while tracing: what each event made ready.
+    deliveries: RefCell<Vec<Delivery>>,
 }
 
 /// Wakes a parked loop from any thread.
@@ -142,14 +172,16 @@ impl Reactor {
             sources: RefCell::default(),
             to_wake: RefCell::default(),
             precise_wakeup,
+            deliveries: RefCell::default(),
         };
         Ok((reactor, Unparker { waker }))
     }
 
     /// Sleeps in the kernel until an event arrives or `timeout` passes
     /// (`None`: no timeout; `Some(ZERO)`: just look, never sleep), then
-    /// wakes every task waiting for a direction that became ready.
-    pub(crate) fn park(&self, timeout: Option<Duration>) {
+    /// marks what became ready and collects the wakers of every task
+    /// waiting for it. [`dispatch`](Reactor::dispatch) calls them.
+    pub(crate) fn poll_events(&self, timeout: Option<Duration>) {
         // `epoll_wait` counts whole milliseconds: for a deadline between
         // two of them, let the timerfd end the park on time.
         if let Some(timeout) = timeout
@@ -168,30 +200,72 @@ impl Reactor {
             Err(error) if error.kind() == io::ErrorKind::Interrupted => return,
             Err(error) => panic!("duet: the event loop's epoll_wait failed: {error}"),
         }
+        let mut to_wake = self.to_wake.borrow_mut();
+        let mut sources = self.sources.borrow_mut();
+        let tracing = trace::enabled();
+        for event in events.iter() {
+            // The unparker's event means "look at the remote queue",
+            // which the executor does after every park anyway.
+            if event.token() == UNPARK {
+                continue;
+            }
+            if event.token() == PRECISE_WAKEUP {
+                self.precise_wakeup.reset();
+                continue;
+            }
+            let first = to_wake.len();
+            let readiness = Readiness::of(event);
+            if let Some(fd) = deliver(&mut sources, event.token(), readiness, &mut to_wake)
+                && tracing
+            {
+                self.deliveries.borrow_mut().push(Delivery {
+                    fd,
+                    readable: readiness.readable,
+                    writable: readiness.writable,
+                    wakers: first..to_wake.len(),
+                });
+            }
+        }
+    }
+
+    /// Traces what the last `poll_events` found ready and wakes the tasks
+    /// that waited for it, each with its socket as the cause.
+    pub(crate) fn dispatch(&self) {
+        // Wake with no borrow held (docs/PITFALLS.md #9).
         let mut to_wake = self.to_wake.take();
-        {
-            let mut sources = self.sources.borrow_mut();
-            for event in events.iter() {
-                // The unparker's event means "look at the remote queue",
-                // which the executor does after every park anyway.
-                if event.token() == PRECISE_WAKEUP {
-                    self.precise_wakeup.reset();
-                } else if event.token() != UNPARK {
-                    deliver(
-                        &mut sources,
-                        event.token(),
-                        Readiness::of(event),
-                        &mut to_wake,
+        let deliveries = self.deliveries.take();
+        if deliveries.is_empty() {
+            to_wake.drain(..).for_each(|(waker, _)| waker.wake());
+        } else {
+            // Every collected waker belongs to a delivery: `poll_events`
+            // read the tracing switch once for the whole turn.
+            for delivery in &deliveries {
+                let wakers = &to_wake[delivery.wakers.clone()];
+                trace::emit(|| {
+                    let wakes = wakers.iter().filter_map(|(_, task)| *task).collect();
+                    let (fd, readable, writable) =
+                        (delivery.fd, delivery.readable, delivery.writable);
+                    let ready = EventKind::IoReady {
+                        fd,
+                        readable,
+                        writable,
+                        wakes,
+                    };
+                    (None, ready)
+                });
+                for (waker, _) in wakers {
+                    trace::waking(
+                        || WokenBy::Socket { fd: delivery.fd },
+                        || waker.wake_by_ref(),
                     );
                 }
             }
-        }
-        drop(events);
-        // Wake with no borrow held (docs/PITFALLS.md #9).
-        for waker in to_wake.drain(..) {
-            waker.wake();
+            to_wake.clear();
         }
         self.to_wake.replace(to_wake);
+        let mut deliveries = deliveries;
+        deliveries.clear();
+        self.deliveries.replace(deliveries);
     }
 
     /// Starts watching `fd` in both directions, edge-triggered.
@@ -200,6 +274,7 @@ impl Reactor {
             ready: [true, true],
             closed: [false, false],
             waiters: Default::default(),
+            fd,
         });
         let interest = Interest::READABLE | Interest::WRITABLE;
         let registered = self.poll.borrow().registry().register(
@@ -282,18 +357,18 @@ impl Readiness {
     }
 }
 
-/// Marks the source that `token` names ready, and collects the wakers of
-/// the tasks waiting for it. A token whose generation is not the slot's
-/// current one names a source that is gone: its event is dropped, and the
-/// slot's new owner never hears of it.
+/// Marks the source that `token` names ready, collects the wakers of the
+/// tasks waiting for it, and returns its descriptor. A token whose
+/// generation is not the slot's current one names a source that is gone:
+/// its event is dropped, and the slot's new owner never hears of it.
 fn deliver(
     sources: &mut Slab<SourceState>,
     token: Token,
     readiness: Readiness,
-    to_wake: &mut Vec<Waker>,
-) {
+    to_wake: &mut Vec<(Waker, Option<TaskId>)>,
+) -> Option<RawFd> {
     let Some(source) = sources.get_mut(Key::from_usize(token.0)) else {
-        return; // a stale token: that source is gone
+        return None; // a stale token: that source is gone
     };
     let Readiness {
         readable,
@@ -301,17 +376,22 @@ fn deliver(
         read_closed,
         write_closed,
     } = readiness;
-    trace::emit(|| (None, EventKind::IoReady { readable, writable }));
     if readable {
         source.mark_ready(Direction::Read, read_closed, to_wake);
     }
     if writable {
         source.mark_ready(Direction::Write, write_closed, to_wake);
     }
+    Some(source.fd)
 }
 
 impl SourceState {
-    fn mark_ready(&mut self, direction: Direction, closed: bool, to_wake: &mut Vec<Waker>) {
+    fn mark_ready(
+        &mut self,
+        direction: Direction,
+        closed: bool,
+        to_wake: &mut Vec<(Waker, Option<TaskId>)>,
+    ) {
         self.ready[direction as usize] = true;
         self.closed[direction as usize] |= closed;
         self.waiters[direction as usize].take_into(to_wake);
@@ -319,7 +399,7 @@ impl SourceState {
 }
 
 impl Unparker {
-    /// Makes the loop's current or next `park` return.
+    /// Makes the loop's current or next `poll_events` return.
     pub(crate) fn unpark(&self) {
         // `wake` can only fail if the eventfd is broken; the loop would
         // then find the remote wake at its next regular check.
@@ -388,7 +468,7 @@ mod tests {
             readable,
             &mut to_wake,
         );
-        to_wake.drain(..).for_each(Waker::wake);
+        to_wake.drain(..).for_each(|(waker, _)| waker.wake());
         assert_eq!(counter.0.load(Ordering::SeqCst), 1);
         assert!(reactor.poll_ready(new, Direction::Read, &mut cx));
     }

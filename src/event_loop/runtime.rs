@@ -19,6 +19,7 @@ use super::context;
 use super::executor::Executor;
 use super::join_handle::JoinHandle;
 use crate::task_id::spawn_site;
+use crate::trace;
 use std::future::Future;
 use std::io;
 use std::panic::Location;
@@ -92,8 +93,12 @@ impl Runtime {
 
 impl Drop for Runtime {
     /// Drops every task's future and every unclaimed output; never waits.
+    /// Under `DUET_TRACE`, then prints this runtime's trace summary (or
+    /// writes the trace file).
     fn drop(&mut self) {
         self.executor.shutdown();
+        // Under `DUET_TRACE`: this runtime's summary, or the JSON file.
+        trace::runtime_dropped(self.executor.numbering().runtime());
     }
 }
 

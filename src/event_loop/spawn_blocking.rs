@@ -30,7 +30,7 @@
 use super::channel::oneshot;
 use super::context;
 use super::join_handle::JoinHandle;
-use crate::task_id::{TaskId, spawn_site};
+use crate::task_id::spawn_site;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::thread;
 
@@ -63,8 +63,11 @@ where
     let core = context::expect_current("duet::event_loop::spawn_blocking");
     let location = Location::caller();
     let (sender, receiver) = oneshot();
+    // Numbered apart from the tasks ("blocking N"), and its thread is
+    // named after it: `duet-blocking-N` wakes "blocking N".
+    let id = core.numbering().next_job();
     thread::Builder::new()
-        .name(format!("duet-blocking-{}", TaskId::next().as_u64()))
+        .name(format!("duet-blocking-{}", id.as_u64()))
         .spawn(move || {
             // If the task was aborted, nobody is listening: the result is
             // dropped here.
@@ -74,7 +77,8 @@ where
             panic!("duet::event_loop::spawn_blocking: the OS refused a new thread: {error}")
         });
     let name = move || format!("spawn_blocking {}", spawn_site(location));
-    core.spawn(
+    core.spawn_as(
+        id,
         async move {
             match receiver.await {
                 Some(Ok(value)) => value,

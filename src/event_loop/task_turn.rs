@@ -25,7 +25,7 @@ use super::task::{Outcome, Stage, TaskFuture, TaskKey};
 use super::waker::TaskWaker;
 use crate::JoinError;
 use crate::task_id::TaskId;
-use crate::trace::{self, CurrentTask, EventKind};
+use crate::trace::{self, CurrentTask, EventKind, WokenBy};
 use futures_task::waker_ref;
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -123,9 +123,10 @@ impl Executor {
         if task.has_handle {
             task.stage = Stage::Finished(Some(outcome));
             let join_waker = task.join_waker.take();
+            let id = task.waker.id;
             drop(tasks);
             if let Some(waker) = join_waker {
-                waker.wake();
+                trace::waking(|| WokenBy::Finished(id), || waker.wake());
             }
         } else {
             let task = tasks.remove(key);

@@ -39,6 +39,7 @@
 
 use super::budget;
 use super::context;
+use crate::task_id::TaskId;
 use crate::trace::{self, EventKind, WaitOn};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
@@ -54,7 +55,9 @@ type TimerKey = (Instant, u64);
 /// Every pending timer of one runtime.
 #[derive(Default)]
 pub(crate) struct TimerTable {
-    entries: BTreeMap<TimerKey, Waker>,
+    /// Each timer's waker, and the task that set it (only known while
+    /// tracing: the trace says whom a fired timer wakes).
+    entries: BTreeMap<TimerKey, (Waker, Option<TaskId>)>,
     next_sequence: u64,
 }
 
@@ -65,16 +68,17 @@ impl TimerTable {
     fn insert(&mut self, deadline: Instant, waker: Waker) -> TimerKey {
         let key = (deadline, self.next_sequence);
         self.next_sequence += 1;
-        self.entries.insert(key, waker);
+        self.entries.insert(key, (waker, traced_task()));
         key
     }
 
     /// Replaces the waker of a pending entry. False if the entry has fired.
     fn update_waker(&mut self, key: TimerKey, waker: &Waker) -> bool {
         match self.entries.get_mut(&key) {
-            Some(stored) => {
+            Some((stored, task)) => {
                 if !stored.will_wake(waker) {
                     stored.clone_from(waker);
+                    *task = traced_task();
                 }
                 true
             }
@@ -83,7 +87,7 @@ impl TimerTable {
     }
 
     fn remove(&mut self, key: TimerKey) -> Option<Waker> {
-        self.entries.remove(&key)
+        self.entries.remove(&key).map(|(waker, _)| waker)
     }
 
     /// The earliest pending deadline.
@@ -95,7 +99,11 @@ impl TimerTable {
 
     /// Moves the wakers of every entry due at `now` into `expired`, in
     /// deadline order. The caller wakes them after unlocking the table.
-    pub(crate) fn take_expired(&mut self, now: Instant, expired: &mut Vec<Waker>) {
+    pub(crate) fn take_expired(
+        &mut self,
+        now: Instant,
+        expired: &mut Vec<(Waker, Option<TaskId>)>,
+    ) {
         while let Some(entry) = self.entries.first_entry() {
             // (`>=` would leave an entry due exactly now for the next turn,
             // a zero-length park later: never early either way.)
@@ -111,8 +119,17 @@ impl TimerTable {
         self.entries.len()
     }
 
-    pub(crate) fn clear(&mut self) -> BTreeMap<TimerKey, Waker> {
+    pub(crate) fn clear(&mut self) -> BTreeMap<TimerKey, (Waker, Option<TaskId>)> {
         std::mem::take(&mut self.entries)
+    }
+}
+
+/// The task polling now, if tracing (else `None`, at the cost of one load).
+fn traced_task() -> Option<TaskId> {
+    if trace::enabled() {
+        trace::current_task()
+    } else {
+        None
     }
 }
 

@@ -60,6 +60,7 @@ impl RemoteQueue {
                     Some(id),
                     EventKind::Wake {
                         from_other_thread: false,
+                        by: trace::wake_cause(false),
                     },
                 )
             });
@@ -73,6 +74,7 @@ impl RemoteQueue {
                 Some(id),
                 EventKind::Wake {
                     from_other_thread: true,
+                    by: trace::wake_cause(true),
                 },
             )
         });

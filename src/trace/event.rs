@@ -5,7 +5,12 @@
 //! differ: the event loop *polls*, *parks* and is *woken*; a blocking
 //! thread *blocks* in the kernel and *unblocks*.
 //!
-//! Read next: `svg.rs`.
+//! Every event names its cause and its effect where it has them: a fired
+//! timer and a ready socket name the tasks they wake (or that they woke
+//! nobody), a wake says who woke it ([`WokenBy`]), a blocking `join` whose
+//! it is.
+//!
+//! Read next: `summary.rs`.
 
 use crate::task_id::TaskId;
 use std::fmt;
@@ -49,7 +54,7 @@ pub struct Event {
 ///
 /// let rt = Runtime::new();
 /// let (_, events) = capture(|| rt.block_on(|| sleep(Duration::from_millis(1))));
-/// assert!(events.iter().any(|e| e.kind == EventKind::Block { on: "sleep" }));
+/// assert!(events.iter().any(|e| matches!(e.kind, EventKind::Block { on: "sleep", .. })));
 /// assert!(events.iter().any(|e| e.kind == EventKind::Unblock));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -69,6 +74,8 @@ pub enum EventKind {
         /// True if the wake crossed threads (and so went through the
         /// remote queue and the reactor's waker).
         from_other_thread: bool,
+        /// Who called the waker, and why.
+        by: WokenBy,
     },
     /// During its poll, the task left a waker with something: it now waits
     /// for that (event loop).
@@ -90,15 +97,24 @@ pub enum EventKind {
     },
     /// The loop woke from `epoll_wait`.
     Unpark,
-    /// The kernel reported a socket ready.
+    /// The kernel reported a socket ready; the tasks in `wakes` are woken
+    /// next (none: nobody was waiting for that direction).
     IoReady {
+        /// The socket's file descriptor.
+        fd: i32,
         /// It can be read (or hit EOF or an error).
         readable: bool,
         /// It can be written (or hit an error).
         writable: bool,
+        /// The tasks that waited for what became ready, in wake order.
+        wakes: Vec<TaskId>,
     },
     /// A timer's deadline passed; its waker is woken next.
-    TimerFired,
+    TimerFired {
+        /// The task whose timer it was (`None`: a waker that belongs to no
+        /// traced task, such as one made by hand).
+        wakes: Option<TaskId>,
+    },
     /// A blocking task's thread started.
     ThreadStart,
     /// A blocking task's thread went to sleep in the kernel, waiting on
@@ -107,6 +123,8 @@ pub enum EventKind {
     Block {
         /// The call it waits in.
         on: &'static str,
+        /// For a `join`, the task joined.
+        target: Option<TaskId>,
     },
     /// The thread woke from its `Block`.
     Unblock,
@@ -156,6 +174,59 @@ pub enum WaitOn {
     Turn,
 }
 
+/// Who called a task's waker: the cause of a [`EventKind::Wake`].
+///
+/// ```
+/// use duet::trace::{EventKind, WokenBy, capture};
+/// let ((), events) = capture(|| {
+///     let rt = duet::event_loop::Runtime::new().unwrap();
+///     rt.block_on(duet::event_loop::sleep(std::time::Duration::from_millis(1)));
+/// });
+/// assert!(events.iter().any(|e| matches!(e.kind, EventKind::Wake { by: WokenBy::Timer, .. })));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WokenBy {
+    /// The loop fired the task's timer.
+    Timer,
+    /// The reactor: the socket became ready.
+    Socket {
+        /// The socket's file descriptor.
+        fd: i32,
+    },
+    /// A channel operation (a send, a receive that made room, a close),
+    /// by this task if it was one.
+    Channel {
+        /// The task that used the channel, if the caller was a task.
+        from: Option<TaskId>,
+    },
+    /// The task it awaited finished.
+    Finished(TaskId),
+    /// This task, running, called the waker itself.
+    Task(TaskId),
+    /// The loop, after looking at the reactor: the task had yielded.
+    Turn,
+    /// Code on another thread that is no task (the thread column says which).
+    Thread,
+    /// Nothing traced says who (code outside any task on the loop thread).
+    Unknown,
+}
+
+impl fmt::Display for WokenBy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WokenBy::Timer => f.write_str("its timer"),
+            WokenBy::Socket { fd } => write!(f, "socket fd {fd}"),
+            WokenBy::Channel { from: Some(task) } => write!(f, "{task} via a channel"),
+            WokenBy::Channel { from: None } => f.write_str("a channel"),
+            WokenBy::Finished(task) => write!(f, "{task} finishing"),
+            WokenBy::Task(task) => write!(f, "{task}"),
+            WokenBy::Turn => f.write_str("the loop (its turn after a yield)"),
+            WokenBy::Thread => f.write_str("another thread"),
+            WokenBy::Unknown => f.write_str("untraced code"),
+        }
+    }
+}
+
 impl fmt::Display for WaitOn {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -177,11 +248,15 @@ impl fmt::Display for EventKind {
             EventKind::PollEnd { ready: true } => f.write_str("poll end: ready (done)"),
             EventKind::PollEnd { ready: false } => f.write_str("poll end: pending"),
             EventKind::Wake {
-                from_other_thread: false,
-            } => f.write_str("woken (same thread)"),
-            EventKind::Wake {
-                from_other_thread: true,
-            } => f.write_str("woken from another thread"),
+                from_other_thread,
+                by,
+            } => {
+                write!(f, "woken by {by}")?;
+                if *from_other_thread && *by != WokenBy::Thread {
+                    f.write_str(" (from another thread)")?;
+                }
+                Ok(())
+            }
             EventKind::Wait { on } => write!(f, "waits for {on}"),
             EventKind::Cancelled { what } => write!(f, "cancels a pending wait ({what})"),
             EventKind::Park { timeout: None } => {
@@ -191,22 +266,49 @@ impl fmt::Display for EventKind {
                 write!(f, "loop parks in epoll_wait (at most {})", Millis(*t))
             }
             EventKind::Unpark => f.write_str("loop unparks"),
-            EventKind::IoReady { readable, writable } => {
+            EventKind::IoReady {
+                fd,
+                readable,
+                writable,
+                wakes,
+            } => {
                 let what = match (readable, writable) {
                     (true, true) => "readable+writable",
                     (true, false) => "readable",
                     (false, true) => "writable",
                     (false, false) => "nothing",
                 };
-                write!(f, "socket ready: {what}")
+                write!(f, "socket fd {fd} ready: {what} -> wakes ")?;
+                write_tasks(f, wakes)
             }
-            EventKind::TimerFired => f.write_str("timer fired"),
+            EventKind::TimerFired { wakes: Some(task) } => {
+                write!(f, "timer fired -> wakes {task}")
+            }
+            EventKind::TimerFired { wakes: None } => f.write_str("timer fired -> wakes no task"),
             EventKind::ThreadStart => f.write_str("thread starts"),
-            EventKind::Block { on } => write!(f, "blocks in {on}"),
+            EventKind::Block {
+                on,
+                target: Some(task),
+            } => write!(f, "blocks in {on} of {task}"),
+            EventKind::Block { on, target: None } => write!(f, "blocks in {on}"),
             EventKind::Unblock => f.write_str("unblocks"),
             EventKind::ThreadExit => f.write_str("thread exits"),
         }
     }
+}
+
+/// "task 3, task 4", or "nobody (no task waited for it)".
+fn write_tasks(f: &mut fmt::Formatter<'_>, tasks: &[TaskId]) -> fmt::Result {
+    if tasks.is_empty() {
+        return f.write_str("nobody (no task waited for it)");
+    }
+    for (n, task) in tasks.iter().enumerate() {
+        if n > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{task}")?;
+    }
+    Ok(())
 }
 
 /// A duration printed as milliseconds with three decimals.
@@ -228,5 +330,22 @@ impl fmt::Display for Event {
         };
         let at = Millis(self.at).to_string();
         write!(f, "{at:>12}  {:<16} {task:<34} {}", self.thread, self.kind)
+    }
+}
+
+impl Event {
+    /// The line `DUET_TRACE` prints first: the names of the columns, in
+    /// the columns.
+    ///
+    /// ```
+    /// let header = duet::trace::Event::header();
+    /// assert!(header.trim_start().starts_with("time  thread"));
+    /// assert!(header.ends_with("what happened"));
+    /// ```
+    pub fn header() -> String {
+        format!(
+            "{:>12}  {:<16} {:<34} {}",
+            "time", "thread", "task (name)", "what happened"
+        )
     }
 }

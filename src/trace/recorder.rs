@@ -28,13 +28,25 @@
 //! event to the running capture, if any. Slow, and deliberately simple:
 //! tracing is for watching, not for production.
 //!
-//! Read next: `event.rs`.
+//! Under `DUET_TRACE` the recorder also keeps every event of the process:
+//! when a runtime is dropped, [`runtime_dropped`] prints that runtime's
+//! summary (`summary.rs`) after the events, or, when `DUET_TRACE` names a
+//! `.json` file, writes the events so far there (`chrome.rs`). Dropping
+//! the runtime is the last moment duet sees: Rust runs no code of ours at
+//! process exit. The kept list grows with every event: trace a
+//! long-running server for a while, not for days.
+//!
+//! A wake's cause reaches its trace point through a thread-local too:
+//! see `cause.rs`.
+//!
+//! Read next: `cause.rs`.
 
 use super::event::{Event, EventKind};
 use crate::task_id::TaskId;
 use parking_lot::Mutex;
 use std::cell::Cell;
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
@@ -50,14 +62,24 @@ static STATE: AtomicU8 = AtomicU8::new(UNKNOWN);
 /// Everything `record` needs, behind one lock.
 static RECORDER: Mutex<Recorder> = Mutex::new(Recorder {
     print: false,
+    json: None,
+    header_printed: false,
+    kept: Vec::new(),
     origin: None,
     capture: None,
     names: BTreeMap::new(),
 });
 
 struct Recorder {
-    /// `DUET_TRACE` is set: print each event to stderr.
+    /// `DUET_TRACE` is set (and names no `.json` file): print each event
+    /// to stderr.
     print: bool,
+    /// `DUET_TRACE=path.json`: write the events there as each runtime drops.
+    json: Option<PathBuf>,
+    /// The column names have been printed.
+    header_printed: bool,
+    /// Under `DUET_TRACE`, every event of the process, timed from `origin`.
+    kept: Vec<Event>,
     /// Time zero for printed events: the first event of the process.
     origin: Option<Instant>,
     capture: Option<Capture>,
@@ -85,17 +107,30 @@ pub(crate) fn enabled() -> bool {
     }
 }
 
-/// Decides, once, whether `DUET_TRACE` asks for printing.
+/// Decides, once, whether `DUET_TRACE` asks for printing (any value but
+/// empty or `0`) or for a JSON file (a value ending in `.json`).
 #[cold]
 fn read_environment() -> bool {
-    let print =
-        std::env::var_os("DUET_TRACE").is_some_and(|value| !value.is_empty() && value != "0");
+    let value = std::env::var_os("DUET_TRACE").filter(|value| !value.is_empty() && value != "0");
+    let json = value
+        .as_ref()
+        .filter(|value| value.to_string_lossy().ends_with(".json"))
+        .map(PathBuf::from);
     let mut recorder = RECORDER.lock();
-    recorder.print = print;
+    recorder.print = value.is_some() && json.is_none();
+    let on = value.is_some();
+    recorder.json = json;
     if STATE.load(Ordering::Relaxed) == UNKNOWN {
-        STATE.store(if print { ON } else { OFF }, Ordering::Relaxed);
+        STATE.store(if on { ON } else { OFF }, Ordering::Relaxed);
     }
     STATE.load(Ordering::Relaxed) == ON
+}
+
+impl Recorder {
+    /// `DUET_TRACE` is on, for printing or for a file.
+    fn env_wants_events(&self) -> bool {
+        self.print || self.json.is_some()
+    }
 }
 
 /// Records the event that `make` builds, if anyone is listening.
@@ -117,7 +152,7 @@ fn record(task: Option<TaskId>, kind: EventKind) {
     let mut recorder = RECORDER.lock();
     let now = Instant::now();
     let task_name = task.and_then(|id| recorder.names.get(&id).cloned());
-    if recorder.print {
+    if recorder.env_wants_events() {
         let origin = *recorder.origin.get_or_insert(now);
         let event = Event {
             at: virtual_time.unwrap_or(now - origin),
@@ -126,7 +161,14 @@ fn record(task: Option<TaskId>, kind: EventKind) {
             kind: kind.clone(),
             task_name: task_name.clone(),
         };
-        eprintln!("{event}");
+        if recorder.print {
+            if !recorder.header_printed {
+                recorder.header_printed = true;
+                eprintln!("{}", Event::header());
+            }
+            eprintln!("{event}");
+        }
+        recorder.kept.push(event);
     }
     if let Some(capture) = &mut recorder.capture {
         // Never decreasing, even when virtual and real times mix.
@@ -150,6 +192,42 @@ fn record(task: Option<TaskId>, kind: EventKind) {
 pub(crate) fn name_task(id: TaskId, name: impl FnOnce() -> String) {
     if enabled() {
         RECORDER.lock().names.insert(id, name().into());
+    }
+}
+
+/// Runtime `runtime` (its serial, see `task_id.rs`) is being dropped:
+/// under `DUET_TRACE`, print its summary, or write the events so far to
+/// the JSON file.
+#[inline]
+pub(crate) fn runtime_dropped(runtime: u32) {
+    if enabled() {
+        at_runtime_drop(runtime);
+    }
+}
+
+#[cold]
+fn at_runtime_drop(runtime: u32) {
+    let recorder = RECORDER.lock();
+    if recorder.print {
+        let summary = super::summary::Summary::of(&recorder.kept);
+        for part in summary
+            .runtimes
+            .iter()
+            .filter(|part| part.runtime == runtime)
+        {
+            eprint!("{part}");
+        }
+    }
+    if let Some(path) = &recorder.json {
+        let written = std::fs::File::create(path).and_then(|file| {
+            super::chrome::write_chrome_json(&recorder.kept, std::io::BufWriter::new(file))
+        });
+        if let Err(error) = written {
+            eprintln!(
+                "duet: DUET_TRACE: could not write {}: {error}",
+                path.display()
+            );
+        }
     }
 }
 
@@ -269,7 +347,7 @@ fn stop_capture() -> Vec<Event> {
         .take()
         .map(|capture| capture.events)
         .unwrap_or_default();
-    if !recorder.print {
+    if !recorder.env_wants_events() {
         STATE.store(OFF, Ordering::Relaxed);
         recorder.names.clear();
     }

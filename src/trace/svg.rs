@@ -10,13 +10,19 @@
 //!   parks on its own.
 //! - An arrow is a wake, from whoever called the waker to the task woken.
 //!
-//! The SVG is self-contained (no scripts, no external assets), so a
-//! browser, an image viewer or a README can show it as it is.
+//! - A tick on the loop's lane is a timer firing or a socket reported ready.
 //!
-//! Read next: `src/main.rs`, the tour, which measures both runtimes and
-//! draws the same workload on each, one picture above the other.
+//! Lanes come in a fixed order: the loop's first, then the tasks by
+//! number (task 0, "main", first), then threads that ran no task.
+//!
+//! The SVG is self-contained (no scripts, no external assets), so a
+//! browser, an image viewer or a README can show it as it is. For a page
+//! a learner can zoom and click, see `html.rs`.
+//!
+//! Read next: `html.rs`.
 
 use super::event::{Event, EventKind, Millis};
+use crate::task_id::TaskId;
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::time::Duration;
@@ -49,37 +55,6 @@ pub fn render_svg(events: &[Event]) -> String {
     svg
 }
 
-/// An HTML page with one timeline per `(title, events)` section, one above
-/// the other, on a shared explanation of the marks.
-///
-/// ```
-/// use duet::trace::{capture, render_html};
-///
-/// let ((), blocking) = capture(|| duet::blocking::sleep(std::time::Duration::from_millis(1)));
-/// let ((), event_loop) = capture(|| duet::event_loop::Runtime::new().unwrap().block_on(async {}));
-/// let page = render_html("one wait, twice", &[("blocking", &blocking), ("event loop", &event_loop)]);
-/// assert!(page.contains("<h2>blocking</h2>") && page.contains("<h2>event loop</h2>"));
-/// ```
-pub fn render_html(page_title: &str, sections: &[(&str, &[Event])]) -> String {
-    let mut html = String::new();
-    let _ = write!(
-        html,
-        "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>{}</title>\n\
-         <style>body{{font-family:sans-serif;margin:20px;}} h2{{margin-top:28px;}}\
-         .legend span{{margin-right:18px;}}</style></head><body>\n<h1>{}</h1>\n\
-         <p class=\"legend\"><span>&#9608; running (poll, or thread awake)</span>\
-         <span>&#9472; waiting (label: for what)</span><span style=\"color:#bbb\">&#9608; \
-         loop parked in epoll_wait</span><span style=\"color:#d9534f\">&#8594; wake</span></p>\n",
-        escape(page_title),
-        escape(page_title)
-    );
-    for (title, events) in sections {
-        let _ = write!(html, "<h2>{}</h2>\n{}\n", escape(title), render_svg(events));
-    }
-    html.push_str("</body></html>\n");
-    html
-}
-
 /// A horizontal span on a lane.
 struct Span {
     start: Duration,
@@ -89,7 +64,10 @@ struct Span {
 
 #[derive(Default)]
 struct Lane {
+    key: Option<LaneKey>,
     title: String,
+    /// Timer firings and ready sockets (the loop's lane).
+    ticks: Vec<Duration>,
     work: Vec<Span>,
     waits: Vec<Span>,
     parks: Vec<Span>,
@@ -108,11 +86,11 @@ struct Timeline {
     end: Duration,
 }
 
-/// Which lane an event belongs to.
-#[derive(Clone, PartialEq, Eq, Hash)]
-enum LaneKey {
-    Task(u64),
+/// Which lane an event belongs to; lanes are drawn in this order.
+#[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(super) enum LaneKey {
     Loop(String),
+    Task(TaskId),
     Thread(String),
 }
 
@@ -133,6 +111,7 @@ impl Timeline {
             let key = lane_key(event);
             let lane = *index.entry(key.clone()).or_insert_with(|| {
                 timeline.lanes.push(Lane {
+                    key: Some(key.clone()),
                     title: lane_title(&key, event),
                     ..Lane::default()
                 });
@@ -155,7 +134,7 @@ impl Timeline {
                     // Said during the poll; the wait starts when it ends.
                     open_wait.insert(lane, (event.at, Some(on.to_string())));
                 }
-                EventKind::Block { on } => {
+                EventKind::Block { on, .. } => {
                     close_work(&mut timeline.lanes[lane], &mut open_work, lane, event.at);
                     open_wait.insert(lane, (event.at, Some((*on).to_string())));
                 }
@@ -193,10 +172,10 @@ impl Timeline {
                         to: lane,
                     });
                 }
-                EventKind::Spawn
-                | EventKind::IoReady { .. }
-                | EventKind::TimerFired
-                | EventKind::Cancelled { .. } => {}
+                EventKind::IoReady { .. } | EventKind::TimerFired { .. } => {
+                    timeline.lanes[lane].ticks.push(event.at);
+                }
+                EventKind::Spawn | EventKind::Cancelled { .. } => {}
             }
         }
         // Whatever is still open runs to the end of the capture.
@@ -211,7 +190,24 @@ impl Timeline {
         for (lane, (start, label)) in open_wait {
             timeline.lanes[lane].waits.push(Span { start, end, label });
         }
+        timeline.sort_lanes();
         timeline
+    }
+
+    /// Puts the lanes in `LaneKey` order, and the arrows with them.
+    fn sort_lanes(&mut self) {
+        let mut order: Vec<usize> = (0..self.lanes.len()).collect();
+        order.sort_by(|&a, &b| self.lanes[a].key.cmp(&self.lanes[b].key));
+        let mut row = vec![0; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            row[old] = new;
+        }
+        let mut lanes: Vec<Option<Lane>> = self.lanes.drain(..).map(Some).collect();
+        self.lanes = order.iter().filter_map(|&old| lanes[old].take()).collect();
+        for arrow in &mut self.arrows {
+            arrow.from = row[arrow.from];
+            arrow.to = row[arrow.to];
+        }
     }
 
     fn draw(&self, svg: &mut String) {
@@ -267,6 +263,15 @@ impl Timeline {
             let _ = writeln!(
                 svg,
                 "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"{w:.1}\" height=\"{LANE_HEIGHT}\" fill=\"#e6e6e6\"/>"
+            );
+        }
+        for &tick in &lane.ticks {
+            let x = self.x(tick);
+            let _ = writeln!(
+                svg,
+                "<line x1=\"{x:.1}\" y1=\"{:.1}\" x2=\"{x:.1}\" y2=\"{:.1}\" stroke=\"#f0ad4e\" stroke-width=\"2\"/>",
+                y + 3.0,
+                y + LANE_HEIGHT - 3.0
             );
         }
         let middle = y + LANE_HEIGHT / 2.0;
@@ -361,33 +366,33 @@ fn close_wait(
     }
 }
 
-fn lane_key(event: &Event) -> LaneKey {
+pub(super) fn lane_key(event: &Event) -> LaneKey {
     match (&event.kind, event.task) {
         (
             EventKind::Park { .. }
             | EventKind::Unpark
             | EventKind::IoReady { .. }
-            | EventKind::TimerFired,
+            | EventKind::TimerFired { .. },
             _,
         ) => LaneKey::Loop(event.thread.clone()),
-        (_, Some(task)) => LaneKey::Task(task.as_u64()),
+        (_, Some(task)) => LaneKey::Task(task),
         (_, None) => LaneKey::Thread(event.thread.clone()),
     }
 }
 
-fn lane_title(key: &LaneKey, event: &Event) -> String {
+pub(super) fn lane_title(key: &LaneKey, event: &Event) -> String {
     match key {
         LaneKey::Loop(thread) => format!("event loop ({thread})"),
         LaneKey::Thread(thread) => format!("thread {thread}"),
         LaneKey::Task(id) => match &event.task_name {
-            Some(name) => format!("task {id} {name}"),
-            None => format!("task {id} ({})", event.thread),
+            Some(name) => format!("{id} {name}"),
+            None => format!("{id} ({})", event.thread),
         },
     }
 }
 
 /// Escapes text for XML.
-fn escape(text: &str) -> String {
+pub(super) fn escape(text: &str) -> String {
     text.replace('&', "&amp;")
         .replace('<', "&lt;")
         .replace('>', "&gt;")

@@ -25,6 +25,7 @@
 use super::waiters::{Ticket, Waiters};
 use crate::channel_error::{SendError, TrySendError};
 use crate::event_loop::budget;
+use crate::trace::{self, WokenBy};
 use parking_lot::Mutex;
 use std::collections::VecDeque;
 use std::task::{Context, Poll, Waker, ready};
@@ -54,7 +55,15 @@ impl<T> State<T> {
 /// Wakes what a state change chose, after the lock is released.
 fn wake(waker: Option<Waker>) {
     if let Some(waker) = waker {
-        waker.wake();
+        trace::waking(channel_cause, || waker.wake());
+    }
+}
+
+/// The cause a channel's wakes give in the trace: the channel, used by
+/// the task running here (if any).
+pub(super) fn channel_cause() -> WokenBy {
+    WokenBy::Channel {
+        from: trace::current_task(),
     }
 }
 
@@ -192,7 +201,9 @@ impl<T> Chan<T> {
             Vec::new()
         };
         drop(state);
-        receivers.into_iter().for_each(Waker::wake);
+        trace::waking(channel_cause, || {
+            receivers.into_iter().for_each(Waker::wake)
+        });
     }
 
     /// The receiver leaving closes the channel for senders: waiting senders
@@ -204,7 +215,7 @@ impl<T> Chan<T> {
         let senders = state.senders_waiting.choose_all();
         drop(state);
         drop(values); // values' destructors run outside the lock
-        senders.into_iter().for_each(Waker::wake);
+        trace::waking(channel_cause, || senders.into_iter().for_each(Waker::wake));
     }
 
     pub(super) fn try_recv(&self) -> Option<T> {

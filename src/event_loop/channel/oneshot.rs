@@ -99,7 +99,7 @@ impl<T> Sender<T> {
         let waker = slot.waker.take();
         drop(slot);
         if let Some(waker) = waker {
-            waker.wake();
+            trace::waking(super::mpsc::channel_cause, || waker.wake());
         }
         Ok(())
         // `self` drops here; its Drop finds no waker left to wake.
@@ -113,7 +113,7 @@ impl<T> Drop for Sender<T> {
         let waker = slot.waker.take();
         drop(slot);
         if let Some(waker) = waker {
-            waker.wake();
+            trace::waking(super::mpsc::channel_cause, || waker.wake());
         }
     }
 }
