@@ -1,0 +1,136 @@
+//! One measurement, one fresh process.
+//!
+//! The parent re-runs this very binary as
+//! `--measure WORKLOAD RUNTIME SIZE`; the child runs that one workload on
+//! that one runtime and prints `metric NAME VALUE` lines. So no runtime
+//! inherits another's heap, threads, warmed caches or memory peak, and
+//! the parent can take the runtimes in turns (duet, tokio, smol, duet,
+//! ...) so that a slow spell of a busy machine hits them all alike.
+//!
+//! Children start through `sh -c 'ulimit -n HARD; exec ...'`: the scaling
+//! rows open tens of thousands of sockets, and many systems set the soft
+//! descriptor limit (often 1024) far below the hard one. Raising the soft
+//! limit up to the hard one needs no privilege, and the shell does it
+//! without a system-call crate in the bench.
+
+use std::io::Read;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const FLAG: &str = "--measure";
+
+/// What one child reports: (metric name, value) pairs.
+pub type Metrics = Vec<(&'static str, f64)>;
+
+/// If this process is a measuring child, its (workload, runtime, size).
+/// SIZE is a count, or CONNECTIONSxROUNDS for the echo rows.
+pub fn asked() -> Option<(String, String, String)> {
+    let args: Vec<String> = std::env::args().collect();
+    let at = args.iter().position(|a| a == FLAG)?;
+    Some((
+        args[at + 1].clone(),
+        args[at + 2].clone(),
+        args[at + 3].clone(),
+    ))
+}
+
+/// In the child: prints what the parent reads back.
+pub fn report(metrics: &Metrics) {
+    for (name, value) in metrics {
+        println!("metric {name} {value}");
+    }
+}
+
+/// A command that runs this bench binary with `args`, its soft
+/// descriptor limit raised to the hard one.
+pub fn command(args: &[&str]) -> Command {
+    let mut command = Command::new("sh");
+    command
+        .arg("-c")
+        .arg(r#"ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@""#)
+        .arg(std::env::current_exe().unwrap())
+        .args(args);
+    command
+}
+
+/// Runs one measurement in a fresh child and returns its metrics, or
+/// `None` (with a warning) if the child failed or ran past `limit`.
+pub fn run(workload: &str, runtime: &str, size: &str, limit: Duration) -> Option<Metrics> {
+    let mut child = command(&[FLAG, workload, runtime, size])
+        .stdout(Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdout = child.stdout.take().unwrap();
+    let reader = std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stdout.read_to_string(&mut text);
+        text
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        if let Some(status) = child.try_wait().ok()? {
+            break Some(status);
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    };
+    let text = reader.join().unwrap();
+    if !status.is_some_and(|s| s.success()) {
+        eprintln!("  warning: {workload} on {runtime} ({size}) failed or timed out");
+        return None;
+    }
+    let metrics: Metrics = text
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.strip_prefix("metric ")?.split_whitespace();
+            let name = words.next()?;
+            let value: f64 = words.next()?.parse().ok()?;
+            // The names are few and fixed; leaking them keeps Metrics simple.
+            Some((&*Box::leak(name.to_string().into_boxed_str()), value))
+        })
+        .collect();
+    Some(metrics)
+}
+
+/// The CPU time of every thread of this process so far: the sum of the
+/// first field of each `/proc/self/task/*/schedstat`, in nanoseconds.
+/// (Threads that have already exited are not counted.)
+pub fn process_cpu() -> Duration {
+    let mut total = 0;
+    for task in std::fs::read_dir("/proc/self/task").expect("/proc (Linux)") {
+        let path = task.unwrap().path().join("schedstat");
+        if let Ok(text) = std::fs::read_to_string(path) {
+            total += text
+                .split_whitespace()
+                .next()
+                .and_then(|field| field.parse::<u64>().ok())
+                .unwrap_or(0);
+        }
+    }
+    Duration::from_nanos(total)
+}
+
+/// The CPU time the calling thread has used so far.
+pub fn thread_cpu() -> Duration {
+    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat")
+        .expect("/proc/thread-self/schedstat (Linux)");
+    let nanos = schedstat
+        .split_whitespace()
+        .next()
+        .and_then(|field| field.parse().ok())
+        .expect("schedstat starts with the time on CPU");
+    Duration::from_nanos(nanos)
+}
+
+/// The soft limit on open descriptors a child gets (the hard limit, from
+/// `/proc/self/limits`), if it can be read.
+pub fn descriptor_limit() -> Option<usize> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    let hard = line.split_whitespace().nth(4)?;
+    hard.parse().ok().or(Some(usize::MAX)) // "unlimited"
+}
