@@ -13,6 +13,7 @@
 use super::child::{self, Metrics};
 use std::io::{BufRead, BufReader, Write};
 use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 const SERVER_FLAG: &str = "--idle-server";
 
@@ -29,9 +30,13 @@ pub fn measure(runtime: &str, connections: usize) -> Metrics {
     let mut words = ready.split_whitespace().skip(1);
     let port: u16 = words.next().unwrap().parse().unwrap();
     let before: f64 = words.next().unwrap().parse().unwrap();
-    let clients: Vec<std::net::TcpStream> = (0..connections)
-        .map(|_| std::net::TcpStream::connect(("127.0.0.1", port)).unwrap())
-        .collect();
+    let mut clients = Vec::with_capacity(connections);
+    for i in 0..connections {
+        if i % 64 == 63 {
+            wait_for_accepts(port);
+        }
+        clients.push(std::net::TcpStream::connect(("127.0.0.1", port)).unwrap());
+    }
     let after: f64 = next().split_whitespace().nth(2).unwrap().parse().unwrap(); // "accepted PORT RSS"
     // The server closes first, so the connections' TIME_WAIT states are
     // the server's, on a port no later run binds.
@@ -39,6 +44,37 @@ pub fn measure(runtime: &str, connections: usize) -> Metrics {
     server.wait().unwrap();
     drop(clients);
     vec![("bytes", (after - before) / connections as f64)]
+}
+
+/// Waits (at most a second) until the server has accepted all but a few
+/// of the connections made so far. The kernel queues connections for
+/// `accept` up to the listener's backlog (128 with std) and drops the
+/// handshakes past it, which the client then retries a whole second
+/// later: on a busy machine, connecting faster than the server accepts
+/// would measure the retries, not the memory.
+fn wait_for_accepts(port: u16) {
+    let deadline = Instant::now() + Duration::from_secs(1);
+    while accept_queue(port).is_some_and(|queued| queued > 16) && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_micros(200));
+    }
+}
+
+/// The length of the accept queue of the listener on 127.0.0.1:`port`:
+/// for a listening socket, the `rx_queue` column of `/proc/net/tcp`
+/// (Linux), whose listening sockets come first.
+fn accept_queue(port: u16) -> Option<usize> {
+    let local = format!("0100007F:{port:04X}");
+    let file = std::fs::File::open("/proc/net/tcp").ok()?;
+    for line in BufReader::new(file).lines() {
+        let line = line.ok()?;
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        // sl local_address rem_address st tx_queue:rx_queue ...
+        if fields.len() > 4 && fields[1] == local && fields[3] == "0A" {
+            let rx = fields[4].split(':').nth(1)?;
+            return usize::from_str_radix(rx, 16).ok();
+        }
+    }
+    None
 }
 
 /// In the server process: serve idle connections and report RSS. Returns

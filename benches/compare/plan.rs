@@ -178,9 +178,11 @@ pub fn run(quick: bool, wanted: &dyn Fn(&str) -> bool) {
             "B/conn",
             true,
         )];
+        // Three repetitions at most: memory moves little from run to run,
+        // and each run opens N connections per runtime.
         group(
             &mut net,
-            repeats,
+            repeats.min(3),
             "idle_connections",
             &n.to_string(),
             &[],
