@@ -22,6 +22,9 @@ pub const FLAG: &str = "--measure";
 /// What one child reports: (metric name, value) pairs.
 pub type Metrics = Vec<(&'static str, f64)>;
 
+/// The same, as the parent reads it back.
+pub type Parsed = Vec<(String, f64)>;
+
 /// If this process is a measuring child, its (workload, runtime, size).
 /// SIZE is a count, or CONNECTIONSxROUNDS for the echo rows.
 pub fn asked() -> Option<(String, String, String)> {
@@ -55,7 +58,7 @@ pub fn command(args: &[&str]) -> Command {
 
 /// Runs one measurement in a fresh child and returns its metrics, or
 /// `None` (with a warning) if the child failed or ran past `limit`.
-pub fn run(workload: &str, runtime: &str, size: &str, limit: Duration) -> Option<Metrics> {
+pub fn run(workload: &str, runtime: &str, size: &str, limit: Duration) -> Option<Parsed> {
     let mut child = command(&[FLAG, workload, runtime, size])
         .stdout(Stdio::piped())
         .spawn()
@@ -83,14 +86,13 @@ pub fn run(workload: &str, runtime: &str, size: &str, limit: Duration) -> Option
         eprintln!("  warning: {workload} on {runtime} ({size}) failed or timed out");
         return None;
     }
-    let metrics: Metrics = text
+    let metrics: Parsed = text
         .lines()
         .filter_map(|line| {
             let mut words = line.strip_prefix("metric ")?.split_whitespace();
-            let name = words.next()?;
+            let name = words.next()?.to_string();
             let value: f64 = words.next()?.parse().ok()?;
-            // The names are few and fixed; leaking them keeps Metrics simple.
-            Some((&*Box::leak(name.to_string().into_boxed_str()), value))
+            Some((name, value))
         })
         .collect();
     Some(metrics)

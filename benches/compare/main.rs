@@ -23,6 +23,7 @@ mod plan;
 mod scaling;
 mod smol;
 mod table;
+mod timers;
 mod workloads;
 
 fn main() {
@@ -49,8 +50,10 @@ fn main() {
         |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
     let started = std::time::Instant::now();
     println!(
-        "duet benchmarks: {} repetition(s) per cell, each in a fresh process; {} CPU(s)",
+        "duet benchmarks: {} repetition(s) per cell (idle connections and scaling: {}), \
+         each in a fresh process; {} CPU(s)",
         if quick { 1 } else { plan::REPEATS },
+        if quick { 1 } else { 3 },
         echo::cores()
     );
     plan::run(quick, &wanted);

@@ -52,7 +52,7 @@ pub fn group(
                 continue;
             };
             for (m, measure) in measures.iter().enumerate() {
-                if let Some((_, v)) = metrics.iter().find(|(name, _)| *name == measure.metric) {
+                if let Some((_, v)) = metrics.iter().find(|(name, _)| name == measure.metric) {
                     values[r][m].push(*v);
                 }
             }
@@ -241,9 +241,11 @@ pub fn run(quick: bool, wanted: &dyn Fn(&str) -> bool) {
     }
     sections.push(tracing);
 
-    println!("\n\n==== summary ====");
-    for section in &sections {
-        section.print();
+    if sections.iter().any(|section| !section.rows.is_empty()) {
+        println!("\n\n==== summary ====");
+        for section in &sections {
+            section.print();
+        }
     }
 }
 

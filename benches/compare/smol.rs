@@ -9,7 +9,8 @@
 //! `Rc<LocalExecutor>`, as smol's own examples do.
 
 use super::child::{Metrics, process_cpu, thread_cpu};
-use super::workloads::{SLEEPERS, Woken, YIELD_TASKS, lateness, sleep_cpu, sleep_plan, timer_cost};
+use super::timers::{SLEEPERS, Woken, lateness, sleep_cpu, sleep_plan, timer_cost};
+use super::workloads::YIELD_TASKS;
 use async_executor::LocalExecutor;
 use async_io::{Async, Timer};
 use futures_lite::{AsyncReadExt, AsyncWriteExt};
