@@ -9,8 +9,8 @@
 //! descriptor for the same socket). When a connection arrives, the kernel
 //! wakes the loops waiting on that socket; the first to call `accept`
 //! takes the connection, and it stays on that loop, in that thread, for
-//! its whole life. A busy loop reaches `accept` later, so the idle ones
-//! take more of the new connections. No task ever moves between threads,
+//! its whole life. A busy loop gets to `accept` later, so new connections
+//! tend to go to the idle ones. No task ever moves between threads,
 //! so none needs `Send`, and the loops share nothing but the socket.
 //!
 //! Why no `echo_per_core_blocking.rs`: `echo_blocking.rs` already uses
