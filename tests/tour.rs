@@ -126,6 +126,20 @@ fn a_small_tour_prints_every_row_explains_it_and_writes_the_timelines() {
             }
         }
     }
+    // The network has a fourth row: the same server on a loop per core,
+    // and its reading says so.
+    let network = section(&output, "network");
+    let row = network
+        .lines()
+        .find(|line| line.starts_with("event_loop, loop/core"))
+        .unwrap_or_else(|| panic!("no loop-per-core row:\n{network}"));
+    let cells: Vec<&str> = row["event_loop, loop/core".len()..]
+        .split_whitespace()
+        .collect();
+    assert_eq!(cells.len(), 9, "a row with a missing cell: {row}");
+    let flat = network.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("one event loop per core"), "{network}");
+
     // The one-thread and event-loop rows ran on one thread; a thread per
     // task had one for each of the 20 waiting tasks, plus the main thread.
     let timers = section(&output, "timers");

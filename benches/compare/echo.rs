@@ -1,185 +1,174 @@
 //! tcp_echo: C connections × R round trips of 64 bytes against an echo
 //! server on each runtime, driven by one load generator that is the same
-//! for all three: a single thread on mio, so the server gets the other
-//! core and the generator is never the bottleneck of one runtime only.
+//! for all: a single thread on mio, in the same (fresh) process as the
+//! server, so the server gets the other core and the generator is never
+//! the bottleneck of one runtime only.
+//!
+//! The per-core rows run the servers that use every core: one duet event
+//! loop per core (each on its own clone of the listener, as in
+//! `examples/echo_per_core_event_loop.rs`) and tokio's multi-thread
+//! runtime with as many workers, beside duet's single loop.
 
-use super::table::Table;
+use super::child::{Metrics, thread_cpu};
 use mio::net::TcpStream as MioStream;
 use mio::{Events, Interest, Poll, Token};
 use std::io::{ErrorKind, Read, Write};
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 const MESSAGE: usize = 64;
 
-pub fn run(table: &mut Table, quick: bool) {
-    let shapes: &[(usize, usize)] = if quick {
-        &[(100, 100), (1_000, 10)]
-    } else {
-        &[(100, 1_000), (1_000, 100)]
+/// One loop or worker per core.
+pub fn cores() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+/// In the measuring child: `shape` is CONNECTIONSxROUNDS. Returns round
+/// trips per second, p99 latency (µs) and the server's CPU per trip (µs),
+/// or `None` if `runtime` has no echo server.
+pub fn measure(runtime: &str, shape: &str) -> Option<Metrics> {
+    let (connections, rounds) = shape.split_once('x')?;
+    let (connections, rounds): (usize, usize) = (connections.parse().ok()?, rounds.parse().ok()?);
+    let server: fn(std::net::TcpListener, Arc<AtomicBool>) -> Duration = match runtime {
+        "duet" => event_loop_server,
+        "tokio" => tokio_server,
+        "smol" => super::smol::echo_server,
+        "blocking" => blocking_server,
+        "duet-per-core" => per_core_server,
+        "tokio-mt" => tokio_mt_server,
+        _ => return None,
     };
-    // The server's own code is a few percent of its time; the rest is the
-    // kernel, whose scheduling varies from run to run. So each cell is the
-    // median of several runs, taken in turns (duet, tokio, blocking, duet,
-    // ...) so that a slow spell of the machine hits all three alike.
-    let repeats = if quick { 1 } else { 5 };
-    for &(connections, rounds) in shapes {
-        let servers = [Server::EventLoop, Server::Tokio, Server::Blocking];
-        let mut runs: [Vec<EchoResult>; 3] = Default::default();
-        for _ in 0..repeats {
-            for (i, &server) in servers.iter().enumerate() {
-                runs[i].push(measure(server, connections, rounds));
-            }
-        }
-        let results = runs.map(median_run);
-        let name = format!("tcp_echo {connections} x {rounds}");
-        table.add(
-            &format!("{name}: round trips/s"),
-            "/s",
-            false,
-            results.map(|r| Some(r.per_second)),
-        );
-        table.add(
-            &format!("{name}: p99 latency"),
-            "us",
-            true,
-            results.map(|r| Some(r.p99_us)),
-        );
-        table.add(
-            &format!("{name}: server CPU/trip"),
-            "us",
-            true,
-            results.map(|r| Some(r.server_cpu_us)),
-        );
-    }
-}
-
-#[derive(Clone, Copy)]
-enum Server {
-    EventLoop,
-    Tokio,
-    Blocking,
-}
-
-#[derive(Clone, Copy, Default)]
-struct EchoResult {
-    per_second: f64,
-    p99_us: f64,
-    /// CPU time the server's threads spent per round trip, in user space
-    /// and in the kernel: the cost of serving, apart from the scheduling
-    /// luck that moves throughput by a few percent from run to run.
-    server_cpu_us: f64,
-}
-
-/// The run with the median throughput (its latency comes with it).
-fn median_run(mut runs: Vec<EchoResult>) -> EchoResult {
-    runs.sort_by(|a, b| a.per_second.total_cmp(&b.per_second));
-    runs[runs.len() / 2]
-}
-
-fn measure(server: Server, connections: usize, rounds: usize) -> EchoResult {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let addr = listener.local_addr().unwrap();
-    let (stop, stopped) = std::sync::mpsc::channel::<()>();
+    let stop = Arc::new(AtomicBool::new(false));
     // Named, so that `perf report --sort comm` tells the servers apart.
-    let name = match server {
-        Server::EventLoop => "echo-event_loop",
-        Server::Tokio => "echo-tokio",
-        Server::Blocking => "echo-blocking",
-    };
     let thread = std::thread::Builder::new()
-        .name(name.to_string())
-        .spawn(move || match server {
-            Server::EventLoop => event_loop_server(listener, stopped),
-            Server::Tokio => tokio_server(listener, stopped),
-            Server::Blocking => blocking_server(listener, stopped),
+        .name(format!("echo-{runtime}"))
+        .spawn({
+            let stop = stop.clone();
+            move || server(listener, stop)
         })
         .unwrap();
-    let mut result = generate_load(addr, connections, rounds);
-    stop.send(()).unwrap();
-    // Wake a server blocked in accept, so it sees the stop.
-    drop(std::net::TcpStream::connect(addr));
+    let result = generate_load(addr, connections, rounds);
+    stop.store(true, Ordering::SeqCst);
+    // Wake every accepting loop, so each sees the stop.
+    let wakers: Vec<_> = (0..cores())
+        .map(|_| std::net::TcpStream::connect(addr))
+        .collect();
     let server_cpu = thread.join().unwrap();
-    result.server_cpu_us = server_cpu.as_secs_f64() * 1e6 / (connections * rounds) as f64;
-    result
-}
-
-/// The CPU time the calling thread has used so far (the first field of
-/// /proc/thread-self/schedstat, in nanoseconds).
-fn thread_cpu() -> Duration {
-    let schedstat = std::fs::read_to_string("/proc/thread-self/schedstat")
-        .expect("/proc/thread-self/schedstat (Linux)");
-    let nanos = schedstat
-        .split_whitespace()
-        .next()
-        .and_then(|field| field.parse().ok())
-        .expect("schedstat starts with the time on CPU");
-    Duration::from_nanos(nanos)
+    drop(wakers);
+    let trips = (connections * rounds) as f64;
+    Some(vec![
+        ("per_s", result.0),
+        ("p99_us", result.1),
+        ("cpu_us", server_cpu.as_secs_f64() * 1e6 / trips),
+    ])
 }
 
 /// Each server returns the CPU time its threads used.
-fn event_loop_server(
-    listener: std::net::TcpListener,
-    stop: std::sync::mpsc::Receiver<()>,
-) -> Duration {
-    use duet::event_loop::net::TcpListener;
+fn event_loop_server(listener: std::net::TcpListener, stop: Arc<AtomicBool>) -> Duration {
     let rt = duet::event_loop::Runtime::new().unwrap();
+    rt.block_on(event_loop_accept(listener, &stop))
+}
+
+/// duet's accept loop, shared by the single loop and the per-core loops.
+async fn event_loop_accept(listener: std::net::TcpListener, stop: &AtomicBool) -> Duration {
+    use duet::event_loop::net::TcpListener;
     let listener = TcpListener::from_std(listener).unwrap();
-    rt.block_on(async move {
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            if stop.try_recv().is_ok() {
-                return thread_cpu();
-            }
-            stream.set_nodelay(true).unwrap();
-            duet::event_loop::spawn(async move {
-                let mut buf = [0u8; 1024];
-                while let Ok(n @ 1..) = stream.read(&mut buf).await {
-                    if stream.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
+    loop {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        if stop.load(Ordering::SeqCst) {
+            return thread_cpu();
         }
+        stream.set_nodelay(true).unwrap();
+        duet::event_loop::spawn(async move {
+            let mut buf = [0u8; 1024];
+            while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                if stream.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+/// One duet event loop per core, each a thread of its own accepting on
+/// its own clone of the listener: the kernel wakes the loops when a
+/// connection arrives and the first to call `accept` takes it.
+fn per_core_server(listener: std::net::TcpListener, stop: Arc<AtomicBool>) -> Duration {
+    std::thread::scope(|scope| {
+        let loops: Vec<_> = (0..cores())
+            .map(|_| {
+                let listener = listener.try_clone().unwrap();
+                let stop = &stop;
+                scope.spawn(move || {
+                    let rt = duet::event_loop::Runtime::new().unwrap();
+                    rt.block_on(event_loop_accept(listener, stop))
+                })
+            })
+            .collect();
+        loops.into_iter().map(|l| l.join().unwrap()).sum()
     })
 }
 
-fn tokio_server(listener: std::net::TcpListener, stop: std::sync::mpsc::Receiver<()>) -> Duration {
+async fn tokio_accept(listener: std::net::TcpListener, stop: &AtomicBool) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    listener.set_nonblocking(true).unwrap();
+    let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+    loop {
+        let (mut stream, _) = listener.accept().await.unwrap();
+        if stop.load(Ordering::SeqCst) {
+            return;
+        }
+        stream.set_nodelay(true).unwrap();
+        tokio::spawn(async move {
+            let mut buf = [0u8; 1024];
+            while let Ok(n @ 1..) = stream.read(&mut buf).await {
+                if stream.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}
+
+fn tokio_server(listener: std::net::TcpListener, stop: Arc<AtomicBool>) -> Duration {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async move {
-        listener.set_nonblocking(true).unwrap();
-        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
-        loop {
-            let (mut stream, _) = listener.accept().await.unwrap();
-            if stop.try_recv().is_ok() {
-                return thread_cpu();
-            }
-            stream.set_nodelay(true).unwrap();
-            tokio::spawn(async move {
-                let mut buf = [0u8; 1024];
-                while let Ok(n @ 1..) = stream.read(&mut buf).await {
-                    if stream.write_all(&buf[..n]).await.is_err() {
-                        break;
-                    }
-                }
-            });
-        }
-    })
+    rt.block_on(tokio_accept(listener, &stop));
+    thread_cpu()
 }
 
-fn blocking_server(
-    listener: std::net::TcpListener,
-    stop: std::sync::mpsc::Receiver<()>,
-) -> Duration {
+/// tokio's work-stealing runtime, one worker per core. The accept loop
+/// is spawned, so it runs on a worker as the connections do; each worker
+/// adds its CPU time up as it stops.
+fn tokio_mt_server(listener: std::net::TcpListener, stop: Arc<AtomicBool>) -> Duration {
+    let workers_cpu = Arc::new(AtomicU64::new(0));
+    let on_stop = workers_cpu.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(cores())
+        .enable_all()
+        .on_thread_stop(move || {
+            on_stop.fetch_add(thread_cpu().as_nanos() as u64, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    let accept = rt.spawn(async move { tokio_accept(listener, &stop).await });
+    rt.block_on(accept).unwrap();
+    drop(rt);
+    Duration::from_nanos(workers_cpu.load(Ordering::SeqCst)) + thread_cpu()
+}
+
+fn blocking_server(listener: std::net::TcpListener, stop: Arc<AtomicBool>) -> Duration {
     let listener = duet::blocking::net::TcpListener::from_std(listener).unwrap();
     let mut connections = Vec::new();
     loop {
         let (mut stream, _) = listener.accept().unwrap();
-        if stop.try_recv().is_ok() {
+        if stop.load(Ordering::SeqCst) {
             break;
         }
         stream.set_nodelay(true).unwrap();
@@ -211,8 +200,9 @@ struct Client {
 }
 
 /// Opens `connections` connections and runs `rounds` round trips on each,
-/// all at once, on one thread. Returns throughput and p99 latency.
-fn generate_load(addr: SocketAddr, connections: usize, rounds: usize) -> EchoResult {
+/// all at once, on one thread. Returns round trips per second and the
+/// p99 latency in µs.
+fn generate_load(addr: SocketAddr, connections: usize, rounds: usize) -> (f64, f64) {
     let mut poll = Poll::new().unwrap();
     let mut clients: Vec<Client> = (0..connections)
         .map(|i| {
@@ -271,9 +261,8 @@ fn generate_load(addr: SocketAddr, connections: usize, rounds: usize) -> EchoRes
     }
     let elapsed = start.elapsed();
     latencies.sort();
-    EchoResult {
-        per_second: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p99_us: latencies[latencies.len() * 99 / 100].as_secs_f64() * 1e6,
-        server_cpu_us: 0.0, // filled in by `measure`, which knows the server
-    }
+    (
+        latencies.len() as f64 / elapsed.as_secs_f64(),
+        latencies[latencies.len() * 99 / 100].as_secs_f64() * 1e6,
+    )
 }

@@ -1,28 +1,45 @@
-//! `cargo bench`: duet's event loop beside tokio's current-thread runtime
-//! (and duet's blocking runtime, where threads make sense), on the same
-//! workloads, in one run, printed as one table.
+//! `cargo bench`: duet's event loop beside the two single-thread runtimes
+//! a learner would pick instead, tokio's current-thread runtime and smol
+//! (async-executor's `LocalExecutor` on async-io), and beside duet's
+//! blocking runtime where threads make sense; then the servers that use
+//! every core. Same workloads, same load generator, one table.
 //!
 //! A plain harness (`harness = false`), not criterion: the point is a
 //! side-by-side table a learner can read, from workloads that take
-//! milliseconds to seconds, repeated a few times with the median kept.
-//! criterion's statistics would cost minutes and dependencies for
-//! precision this comparison does not need.
+//! milliseconds to seconds. Every measurement runs in a fresh process
+//! (`child.rs`), the runtimes in turns, a few repetitions each; a cell is
+//! the median, with the spread beside it.
 //!
 //! Flags (after `--`): `--quick` (one repetition, smaller network runs),
-//! and any other word filters the workloads by name
-//! (`cargo bench -- ping_pong timers`).
+//! and any other word filters the rows by name
+//! (`cargo bench -- ping_pong timers`). `scaling` (how each cost grows
+//! from 1k to 1M, `scaling.rs`) runs only when named:
+//! `cargo bench -- scaling`.
 
+mod child;
 mod echo;
 mod idle;
+mod plan;
+mod scaling;
 mod select;
+mod smol;
 mod table;
+mod timers;
 mod workloads;
 
-use table::Table;
-
 fn main() {
-    if let Some(code) = idle::run_child_if_asked() {
+    if let Some(code) = idle::serve_if_asked() {
         std::process::exit(code);
+    }
+    if let Some((workload, runtime, size)) = child::asked() {
+        match measure(&workload, &runtime, &size) {
+            Some(metrics) => child::report(&metrics),
+            None => {
+                eprintln!("no such measurement: {workload} on {runtime} ({size})");
+                std::process::exit(2);
+            }
+        }
+        return;
     }
     let args: Vec<String> = std::env::args()
         .skip(1)
@@ -32,23 +49,29 @@ fn main() {
     let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
     let wanted =
         |name: &str| filters.is_empty() || filters.iter().any(|f| name.contains(f.as_str()));
-    let repeats = if quick { 1 } else { 5 };
-
+    let started = std::time::Instant::now();
     println!(
-        "duet benchmarks: {} repetition(s) per cell, median shown; {} CPU(s)\n",
-        repeats,
-        std::thread::available_parallelism().map_or(1, |n| n.get())
+        "duet benchmarks: {} repetition(s) per cell (idle connections and scaling: {}), \
+         each in a fresh process; {} CPU(s)",
+        if quick { 1 } else { plan::REPEATS },
+        if quick { 1 } else { 3 },
+        echo::cores()
     );
-    let mut table = Table::new();
-    workloads::run(&mut table, repeats, &wanted);
-    if wanted("select") {
-        select::run(&mut table, repeats);
+    plan::run(quick, &wanted);
+    if filters.iter().any(|f| f.as_str() == "scaling") {
+        scaling::run(quick);
     }
-    if wanted("tcp_echo") {
-        echo::run(&mut table, quick);
+    table::legend();
+    println!("(took {:.0} s)", started.elapsed().as_secs_f64());
+}
+
+/// In a measuring child: one workload on one runtime.
+fn measure(workload: &str, runtime: &str, size: &str) -> Option<child::Metrics> {
+    match workload {
+        "tcp_echo" => echo::measure(runtime, size),
+        "idle_connections" => Some(idle::measure(runtime, size.parse().ok()?)),
+        "select" => select::measure(runtime),
+        _ if runtime == "smol" => smol::measure(workload, size.parse().ok()?),
+        _ => workloads::measure(workload, runtime, size.parse().ok()?),
     }
-    if wanted("idle_connections") {
-        idle::run(&mut table, if quick { 2_000 } else { 10_000 });
-    }
-    table.print();
 }

@@ -6,28 +6,23 @@
 //! shape. Both pick the side to poll first at random, so both poll the
 //! timer first, and register and then cancel it, about half the time.
 
-use super::table::Table;
+use super::child::Metrics;
 use std::time::{Duration, Instant};
 
 const ITERATIONS: u32 = 100_000;
 const FAR: Duration = Duration::from_secs(3600);
 
-pub fn run(table: &mut Table, repeats: usize) {
-    let per_iteration = |f: fn() -> Duration| {
-        let mut times: Vec<Duration> = (0..repeats).map(|_| f()).collect();
-        times.sort();
-        Some(times[times.len() / 2].as_secs_f64() * 1e9 / f64::from(ITERATIONS))
+/// In a measuring child: nanoseconds per iteration on `runtime`.
+pub fn measure(runtime: &str) -> Option<Metrics> {
+    let took = match runtime {
+        "duet" => duet_select(),
+        "tokio" => tokio_select(),
+        _ => return None,
     };
-    table.add(
-        "select: ready channel vs far timer",
-        "ns/iter",
-        true,
-        [
-            per_iteration(duet_select),
-            per_iteration(tokio_select),
-            None,
-        ],
-    );
+    Some(vec![(
+        "ns",
+        took.as_secs_f64() * 1e9 / f64::from(ITERATIONS),
+    )])
 }
 
 fn duet_select() -> Duration {

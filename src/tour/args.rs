@@ -58,6 +58,7 @@ duet tour: the same programs on three runtimes, measured side by side.
   blocking, 1 thread      straight-line code: one task after another
   blocking, thread/task   duet::blocking: an OS thread for every task
   event_loop, 1 thread    duet::event_loop: every task a future, one thread
+  event_loop, loop/core   (network only) the same server, one loop per core
 
 Three workloads: tasks that wait (timers), tasks that compute (cpu), and a
 server whose requests wait a few ms each (network). Each run is a child

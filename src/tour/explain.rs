@@ -39,7 +39,9 @@ pub fn explain(workload: Workload, params: &Params, rows: &[Row]) {
             match workload {
                 Workload::Timers => timers(params, &three),
                 Workload::Cpu => cpu(params, &three),
-                Workload::Network => network(params, &three),
+                Workload::Network => {
+                    network(params, &three) + &per_core(reading(RuntimeKind::EventLoopPerCore))
+                }
             }
         }
         _ => "A run failed, so there is nothing to compare; see its error above. If it \
@@ -148,6 +150,23 @@ fn network(params: &Params, r: &Three) -> String {
         em = memory(r.event_loop),
         ow = duration(r.one.wall),
         op99 = p(r.one.p99),
+    )
+}
+
+/// The network's last words: the same server with a loop on each core.
+fn per_core(r: Option<&Reading>) -> String {
+    let Some(r) = r else {
+        return String::new();
+    };
+    format!(
+        " And async does not rule out threads: with one event loop per core ({n} here), each \
+         connection a task on the loop that accepted it, the same clients were served in \
+         {w}, p99 {p99}. A loop per core is how async uses every core when there are cores \
+         to use; whether it helps here depends on how many the machine has and how busy \
+         they are.",
+        n = std::thread::available_parallelism().map_or(1, |n| n.get()),
+        w = duration(r.wall),
+        p99 = p(r.p99),
     )
 }
 

@@ -25,7 +25,7 @@ mod workloads;
 use args::{Command, Options};
 use std::process::ExitCode;
 use std::time::Duration;
-use workloads::{Run, RuntimeKind, Workload, cpu};
+use workloads::{Run, Workload, cpu};
 
 /// Entry point of the tour binary.
 pub fn main() -> ExitCode {
@@ -71,7 +71,8 @@ fn tour(options: Options) -> ExitCode {
     let mut all_ok = true;
     for workload in workloads {
         report::heading(workload, &params);
-        let rows: Vec<report::Row> = RuntimeKind::ALL
+        let rows: Vec<report::Row> = workload
+            .runtimes()
             .into_iter()
             .map(|runtime| {
                 (

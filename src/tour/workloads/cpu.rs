@@ -17,7 +17,7 @@
 //!
 //! Read next: `network.rs`.
 
-use super::{Latencies, Params, RuntimeKind, joined};
+use super::{Latencies, Params, RuntimeKind, joined, only_network};
 use std::hint::black_box;
 use std::io;
 use std::time::{Duration, Instant};
@@ -27,6 +27,7 @@ pub fn run(runtime: RuntimeKind, params: &Params) -> io::Result<Latencies> {
     Ok(match runtime {
         RuntimeKind::OneThread => one_thread(params.cpu_tasks, steps),
         RuntimeKind::ThreadPerTask => thread_per_task(params.cpu_tasks, steps)?,
+        RuntimeKind::EventLoopPerCore => return Err(only_network()),
         RuntimeKind::EventLoop => event_loop(params.cpu_tasks, steps)?,
     })
 }

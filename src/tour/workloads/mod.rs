@@ -12,6 +12,10 @@
 //!   Tasks overlap because each one gives the thread back whenever it
 //!   waits.
 //!
+//! The network workload has a fourth row, **event_loop, a loop per core**:
+//! the same server run by one event loop on each core, to show that async
+//! needs no threads but uses them when there are cores to spare.
+//!
 //! The workloads each answer one claim learners bring (see `explain.rs`):
 //! `timers.rs` (tasks that only wait), `cpu.rs` (tasks that only compute)
 //! and `network.rs` (a server whose requests wait a few ms each). In each
@@ -35,6 +39,9 @@ pub enum RuntimeKind {
     ThreadPerTask,
     /// `duet::event_loop`: every task a future, all on one thread.
     EventLoop,
+    /// One `duet::event_loop` per core, each on its own thread; every
+    /// connection's task stays on the loop that accepted it. Network only.
+    EventLoopPerCore,
 }
 
 /// A program the tour runs on each runtime.
@@ -99,6 +106,7 @@ impl RuntimeKind {
             RuntimeKind::OneThread => "one-thread",
             RuntimeKind::ThreadPerTask => "thread-per-task",
             RuntimeKind::EventLoop => "event-loop",
+            RuntimeKind::EventLoopPerCore => "event-loop-per-core",
         }
     }
 
@@ -108,11 +116,15 @@ impl RuntimeKind {
             RuntimeKind::OneThread => "blocking, 1 thread",
             RuntimeKind::ThreadPerTask => "blocking, thread/task",
             RuntimeKind::EventLoop => "event_loop, 1 thread",
+            RuntimeKind::EventLoopPerCore => "event_loop, loop/core",
         }
     }
 
     pub fn from_name(name: &str) -> Option<RuntimeKind> {
-        Self::ALL.into_iter().find(|kind| kind.name() == name)
+        Self::ALL
+            .into_iter()
+            .chain([RuntimeKind::EventLoopPerCore])
+            .find(|kind| kind.name() == name)
     }
 }
 
@@ -134,6 +146,16 @@ impl Workload {
             .into_iter()
             .find(|workload| workload.name() == name)
     }
+
+    /// The runtimes this workload runs on, in table order: all three,
+    /// and for the network a loop per core as well.
+    pub fn runtimes(self) -> Vec<RuntimeKind> {
+        let mut runtimes = RuntimeKind::ALL.to_vec();
+        if self == Workload::Network {
+            runtimes.push(RuntimeKind::EventLoopPerCore);
+        }
+        runtimes
+    }
 }
 
 /// Runs `run.workload` on `run.runtime` in this process, returning once
@@ -150,4 +172,10 @@ pub fn run(run: Run, params: &Params) -> io::Result<Latencies> {
 /// Turns a task's panic into this workload's error.
 fn joined<T>(result: Result<T, duet::JoinError>) -> io::Result<T> {
     result.map_err(io::Error::other)
+}
+
+/// The error of a run the tour never plans: a loop per core on a workload
+/// other than the network (`Workload::runtimes`).
+fn only_network() -> io::Error {
+    io::Error::other("only the network workload runs a loop per core")
 }

@@ -46,6 +46,7 @@ pub fn serve(
         RuntimeKind::OneThread => one_thread(clients, service, listening),
         RuntimeKind::ThreadPerTask => thread_per_task(clients, service, listening),
         RuntimeKind::EventLoop => event_loop(clients, service, listening),
+        RuntimeKind::EventLoopPerCore => per_core(clients, service, listening),
     }
 }
 
@@ -110,6 +111,66 @@ fn event_loop(
             joined(handle.await)??;
         }
         Ok(())
+    })
+}
+
+/// A loop per core: the event loop above on each core's thread, each
+/// accepting on its own clone of one listener (as in
+/// `examples/echo_per_core_event_loop.rs`). A connection stays on the
+/// loop that took it.
+///
+/// Serving exactly `clients` connections takes one more step than on one
+/// loop: the loops count the connections they take between them, and the
+/// loop that takes the last one connects once to each other loop, whose
+/// `accept` would otherwise wait forever for a client that never comes.
+fn per_core(
+    clients: usize,
+    service: Duration,
+    listening: impl FnOnce(SocketAddr) -> io::Result<()>,
+) -> io::Result<()> {
+    use duet::event_loop::{Runtime, net::TcpListener, spawn_named};
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    let addr = listener.local_addr()?;
+    listening(addr)?;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let taken = AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        let loops: Vec<_> = (0..cores)
+            .map(|_| -> io::Result<_> {
+                let listener = listener.try_clone()?;
+                let taken = &taken;
+                Ok(scope.spawn(move || {
+                    let rt = Runtime::new()?;
+                    let listener = TcpListener::from_std(listener)?;
+                    rt.block_on(async {
+                        let mut handles = Vec::new();
+                        loop {
+                            let (stream, _) = listener.accept().await?;
+                            let client = taken.fetch_add(1, Ordering::SeqCst);
+                            if client >= clients {
+                                break; // the last loop's knock: all are taken
+                            }
+                            let name = format!("connection {client}");
+                            handles.push(spawn_named(name, answer_event_loop(stream, service)));
+                            if client + 1 == clients {
+                                for _ in 1..cores {
+                                    std::net::TcpStream::connect(addr)?;
+                                }
+                                break;
+                            }
+                        }
+                        for handle in handles {
+                            joined(handle.await)??;
+                        }
+                        Ok(())
+                    })
+                }))
+            })
+            .collect::<io::Result<_>>()?;
+        loops
+            .into_iter()
+            .try_for_each(|event_loop| event_loop.join().expect("a loop does not panic"))
     })
 }
 

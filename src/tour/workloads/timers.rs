@@ -12,7 +12,7 @@
 //!
 //! Read next: `cpu.rs`, where the event loop does not win.
 
-use super::{Latencies, Params, RuntimeKind, joined};
+use super::{Latencies, Params, RuntimeKind, joined, only_network};
 use std::io;
 use std::time::{Duration, Instant};
 
@@ -21,6 +21,7 @@ pub fn run(runtime: RuntimeKind, params: &Params) -> io::Result<Latencies> {
     let latencies = match runtime {
         RuntimeKind::OneThread => one_thread(params.tasks, wait),
         RuntimeKind::ThreadPerTask => thread_per_task(params.tasks, wait)?,
+        RuntimeKind::EventLoopPerCore => return Err(only_network()),
         RuntimeKind::EventLoop => event_loop(params.tasks, wait)?,
     };
     match latencies.iter().find(|latency| **latency < wait) {
