@@ -417,6 +417,31 @@ fn the_hello_event_loop_excerpt_is_what_the_example_prints() {
 }
 
 #[test]
+fn designs_trace_excerpt_is_picked_in_order_from_the_recorded_run() {
+    let root = env!("CARGO_MANIFEST_DIR");
+    let design = std::fs::read_to_string(format!("{root}/DESIGN.md")).unwrap();
+    let run = std::fs::read_to_string(format!("{root}/docs/trace_hello_event_loop.txt")).unwrap();
+    let after = design
+        .split("cargo run --example hello_event_loop` prints this")
+        .nth(1)
+        .expect("DESIGN.md shows the hello_event_loop trace");
+    let block = after
+        .split("```text\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("a text block follows");
+    let mut recorded = run.lines().map(timeless);
+    for line in block.lines() {
+        let wanted = timeless(line);
+        assert!(
+            recorded.any(|line| line == wanted),
+            "DESIGN.md's excerpt line {line:?} is not in docs/trace_hello_event_loop.txt \
+             (after the lines before it)"
+        );
+    }
+}
+
+#[test]
 fn the_hello_blocking_excerpt_is_what_the_example_prints() {
     check_excerpt("hello_blocking");
 }
