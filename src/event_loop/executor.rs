@@ -298,7 +298,7 @@ impl Executor {
         let mut expired = self.expired_timers.take();
         self.timers
             .lock()
-            .take_expired(self.clock.now(), &mut expired);
+            .take_expired(|| self.clock.now(), &mut expired);
         // Wake after the lock is released: a waker may run foreign code.
         for (waker, task) in expired.drain(..) {
             trace::emit(|| (None, EventKind::TimerFired { wakes: task }));
