@@ -37,12 +37,14 @@
 //!
 //! Read next: `task_turn.rs`, one poll of one task.
 
+use super::diagnostics::TaskLabel;
 use super::join_handle::JoinHandle;
 use super::reactor::Reactor;
 use super::task::{Stage, Task, TaskFuture, TaskKey, TaskTable};
 use super::task_turn::poll_with_budget;
 use super::timer::Timers;
 use super::waker::{RemoteQueue, TaskWaker};
+use super::watch::Watch;
 use crate::task_id::TaskId;
 use crate::trace::{self, EventKind};
 use futures_task::waker_ref;
@@ -78,6 +80,8 @@ pub(crate) struct Executor {
     /// How many `block_on` calls this runtime has served: each call's
     /// future gets a key of its own (see `TaskKey::reserved`).
     block_on_count: Cell<u32>,
+    /// What the diagnostics watch (`watch.rs`, `stall.rs`).
+    pub(super) watch: Watch,
 }
 
 impl Executor {
@@ -93,6 +97,7 @@ impl Executor {
             turns_since_reactor: Cell::new(0),
             expired_timers: RefCell::default(),
             block_on_count: Cell::new(0),
+            watch: Watch::default(),
         }))
     }
 
@@ -127,12 +132,7 @@ impl Executor {
 
     /// Puts a new task in the table and on the run queue. It first runs
     /// when the spawner yields or awaits: spawn never polls.
-    /// `name` is only called if tracing is on.
-    pub(crate) fn spawn<F>(
-        self: &Rc<Self>,
-        future: F,
-        name: impl FnOnce() -> String,
-    ) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(self: &Rc<Self>, future: F, label: TaskLabel) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
@@ -141,7 +141,7 @@ impl Executor {
         // waker's `Arc` are the two allocations a spawn costs.
         let future: TaskFuture = Box::pin(future);
         let id = TaskId::next();
-        trace::name_task(id, name);
+        trace::name_task(id, || label.to_string());
         trace::emit(|| (Some(id), EventKind::Spawn));
         let key = self.tasks.borrow_mut().insert(|key| Task {
             stage: Stage::Idle(future),
@@ -149,6 +149,8 @@ impl Executor {
             join_waker: None,
             has_handle: true,
             abort_requested: false,
+            label,
+            watch: Default::default(),
         });
         self.schedule_local(key);
         JoinHandle::new(Rc::downgrade(self), key, id)
@@ -163,6 +165,7 @@ impl Executor {
         let block_on_waker = self.block_on_waker();
         let waker = waker_ref(&block_on_waker);
         let mut cx = Context::from_waker(&waker);
+        self.watch_enter(&block_on_waker);
         loop {
             // Step 1.
             let Some(key) = self.next_runnable() else {
@@ -178,10 +181,13 @@ impl Executor {
             // Step 4. A panic here is the caller's own and passes straight
             // through, as a panic in a plain function call would.
             block_on_waker.clear_queued();
+            self.watch_poll_starts(key, block_on_waker.id);
             let poll = poll_with_budget(block_on_waker.id, || Ok(future.as_mut().poll(&mut cx)));
+            self.watch_poll_ends();
             if let Ok(Poll::Ready(output)) = poll {
                 return output;
             }
+            self.watch_block_on_pending(&block_on_waker);
         }
     }
 
@@ -219,6 +225,7 @@ impl Executor {
     /// Turns the reactor without sleeping: a look, not a park, so no Park
     /// event is traced for it.
     fn look_at_reactor(&self) {
+        self.watch_turn_begins(false);
         self.reactor.park(Some(Duration::ZERO));
         self.after_reactor();
     }
@@ -229,9 +236,12 @@ impl Executor {
         let next_deadline = self.timers.lock().next_deadline();
         let timeout =
             next_deadline.map(|deadline| deadline.saturating_duration_since(Instant::now()));
+        // The diagnostics may look again sooner (`stall.rs`), or panic.
+        let timeout = self.watch_park(timeout);
         trace::emit(|| (None, EventKind::Park { timeout }));
         self.reactor.park(timeout);
         trace::emit(|| (None, EventKind::Unpark));
+        self.watch_turn_ends();
         self.after_reactor();
     }
 

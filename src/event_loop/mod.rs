@@ -31,6 +31,7 @@
 mod budget;
 pub mod channel;
 mod context;
+mod diagnostics;
 mod executor;
 mod io_source;
 mod join_handle;
@@ -39,13 +40,16 @@ mod reactor;
 mod runtime;
 mod slab;
 mod spawn_blocking;
+mod stall;
 mod task;
 mod task_turn;
 mod timeout;
 mod timer;
 mod waker;
+mod watch;
 mod yield_now;
 
+pub use diagnostics::Diagnostics;
 pub use join_handle::JoinHandle;
 pub use runtime::{Runtime, spawn, spawn_named};
 pub use spawn_blocking::spawn_blocking;

@@ -29,8 +29,9 @@
 
 use super::channel::oneshot;
 use super::context;
+use super::diagnostics::TaskLabel;
 use super::join_handle::JoinHandle;
-use crate::task_id::{TaskId, spawn_site};
+use crate::task_id::TaskId;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::thread;
 
@@ -58,7 +59,6 @@ where
         .unwrap_or_else(|error| {
             panic!("duet::event_loop::spawn_blocking: the OS refused a new thread: {error}")
         });
-    let name = move || format!("spawn_blocking {}", spawn_site(location));
     core.spawn(
         async move {
             match receiver.await {
@@ -71,6 +71,6 @@ where
                 }
             }
         },
-        name,
+        TaskLabel::blocking(location),
     )
 }

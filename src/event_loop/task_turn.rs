@@ -49,11 +49,16 @@ impl Executor {
         };
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
+        self.watch_poll_starts(key, waker.id);
         let result = poll_with_budget(waker.id, || {
             catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(&mut cx)))
         });
+        self.watch_poll_ends();
         match result {
-            Ok(Poll::Pending) => self.put_back(key, future),
+            Ok(Poll::Pending) => {
+                self.watch_pending(key, &waker);
+                self.put_back(key, future);
+            }
             Ok(Poll::Ready(output)) => {
                 drop_catching_panic(future);
                 self.finish(key, Ok(output));

@@ -23,7 +23,7 @@ mod recorder;
 mod svg;
 
 pub use crate::task_id::TaskId;
-pub use event::{Event, EventKind, WaitOn};
+pub use event::{DiagnosisKind, Event, EventKind, WaitOn};
 pub use recorder::capture;
 pub use svg::{render_html, render_svg};
 

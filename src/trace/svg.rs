@@ -172,7 +172,10 @@ impl Timeline {
                         to: lane,
                     });
                 }
-                EventKind::Spawn | EventKind::IoReady { .. } | EventKind::TimerFired => {}
+                EventKind::Spawn
+                | EventKind::IoReady { .. }
+                | EventKind::TimerFired
+                | EventKind::Diagnosis { .. } => {}
             }
         }
         // Whatever is still open runs to the end of the capture.
