@@ -52,9 +52,11 @@ pub(crate) const BLOCK_ON_REFS: usize = 1;
 const TIMED_TURNS: u32 = 1_000;
 /// A streak of self-wakes reads the clock every this many polls.
 const SPIN_CHECK: u32 = 1_024;
-/// Polls longer than this on average are real work between yields, not
-/// a spin (a chunked computation that yields is cooperative, not busy).
-const SPIN_POLL_AT_MOST: Duration = Duration::from_micros(50);
+/// A streak whose polls take longer than this on average (the loop's own
+/// work between them included) does real work between yields: a long
+/// computation cut into chunks, not a spin. (A spin's polls take a few
+/// microseconds, tens in a debug build under tracing.)
+const SPIN_POLL_AT_MOST: Duration = Duration::from_millis(1);
 
 /// What the loop keeps about one task (or `block_on`'s future) for the
 /// diagnostics.
