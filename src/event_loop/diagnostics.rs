@@ -185,6 +185,14 @@ pub(crate) struct Notes {
     pub(crate) budget_spent: bool,
 }
 
+impl Notes {
+    /// The poll ended by yielding (or by running out of budget).
+    #[inline]
+    pub(crate) fn yielded(&self) -> bool {
+        matches!(self.wait, Some(WaitOn::Turn))
+    }
+}
+
 const NO_NOTES: Notes = Notes {
     wait: None,
     budget_spent: false,
@@ -218,7 +226,7 @@ pub(crate) fn budget_spent() {
     });
 }
 
-/// Forgets the notes: a poll is about to start.
+/// Forgets the notes of a poll that did not end pending.
 #[inline]
 pub(crate) fn clear_notes() {
     let _ = NOTES.try_with(|notes| notes.set(NO_NOTES));

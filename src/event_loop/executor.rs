@@ -181,9 +181,9 @@ impl Executor {
             // Step 4. A panic here is the caller's own and passes straight
             // through, as a panic in a plain function call would.
             block_on_waker.clear_queued();
-            self.watch_poll_starts(key, block_on_waker.id);
+            self.watch_poll_starts(key);
             let poll = poll_with_budget(block_on_waker.id, || Ok(future.as_mut().poll(&mut cx)));
-            self.watch_poll_ends();
+            self.watch_poll_ends(matches!(poll, Ok(Poll::Pending)));
             if let Ok(Poll::Ready(output)) = poll {
                 return output;
             }

@@ -32,7 +32,7 @@
 
 use super::diagnostics::{self, BLOCK_ON, Diagnostics, Reported, report};
 use super::executor::Executor;
-use super::task::TaskKey;
+use super::task::{Task, TaskKey};
 use super::waker::TaskWaker;
 use crate::task_id::TaskId;
 use crate::trace::{DiagnosisKind, WaitOn};
@@ -50,6 +50,11 @@ pub(crate) const TURN_REFS: usize = 2;
 pub(crate) const BLOCK_ON_REFS: usize = 1;
 /// Reactor turns during which every poll is timed, after a slow stretch.
 const TIMED_TURNS: u32 = 1_000;
+/// A busy loop that never sleeps reads the clock at one look at the
+/// reactor in this many (a look comes at most `EVENT_INTERVAL` polls
+/// apart, so a stretch between readings holds about a thousand polls at
+/// most: a healthy loop takes well under a millisecond for them).
+const LOOKS_PER_READ: u32 = 16;
 /// A streak of self-wakes reads the clock every this many polls.
 const SPIN_CHECK: u32 = 1_024;
 /// A streak whose polls take longer than this on average (the loop's own
@@ -74,11 +79,14 @@ pub(crate) struct Watch {
     pub(crate) config: Cell<Diagnostics>,
     /// Polls so far: a stall or a turn with no new polls ran no code.
     pub(crate) polls: Cell<u64>,
-    last_polled: Cell<Option<(TaskKey, TaskId)>>,
+    last_polled: Cell<TaskKey>,
     /// When the polls since the last reactor turn began, and how many
     /// polls had run by then.
     turn_start: Cell<Option<(Instant, u64)>>,
     timed_turns: Cell<u32>,
+    /// Looks at the reactor without sleeping, counted to space out clock
+    /// readings.
+    looks: Cell<u32>,
     poll_start: Cell<Option<Instant>>,
     /// Time the thread had waited for a core at the last reading.
     waited_before: Cell<Option<Duration>>,
@@ -95,9 +103,10 @@ impl Default for Watch {
         Watch {
             config: Cell::new(Diagnostics::default()),
             polls: Cell::new(0),
-            last_polled: Cell::new(None),
+            last_polled: Cell::new(TaskKey::reserved(0)),
             turn_start: Cell::new(None),
             timed_turns: Cell::new(0),
+            looks: Cell::new(0),
             poll_start: Cell::new(None),
             waited_before: Cell::new(None),
             schedstat: RefCell::new(None),
@@ -113,34 +122,38 @@ impl Executor {
     pub(crate) fn watch_enter(&self, block_on: &Arc<TaskWaker>) {
         *self.watch.block_on.borrow_mut() = (Arc::downgrade(block_on), TaskWatch::default());
         self.watch.spin_since.borrow_mut().clear();
-        if self.watch.config.get().slow_poll.is_some() {
-            self.watch.waited_before.set(self.waited_for_core());
-        }
         self.watch_turn_ends();
     }
 
-    /// A poll of `key` (task `id`) is about to run.
+    /// A poll of `key` is about to run.
     #[inline]
-    pub(crate) fn watch_poll_starts(&self, key: TaskKey, id: TaskId) {
+    pub(crate) fn watch_poll_starts(&self, key: TaskKey) {
         let watch = &self.watch;
         watch.polls.set(watch.polls.get() + 1);
-        watch.last_polled.set(Some((key, id)));
-        diagnostics::clear_notes();
+        watch.last_polled.set(key);
         if watch.timed_turns.get() != 0 {
             watch.poll_start.set(Some(Instant::now()));
         }
     }
 
-    /// The poll has returned (its task is still in the table).
+    /// The poll has returned (its task is still in the table). A pending
+    /// poll's notes are read by `watch_pending`; any other poll's are
+    /// dropped here, so the next poll starts with none.
     #[inline]
-    pub(crate) fn watch_poll_ends(&self) {
-        if let Some(start) = self.watch.poll_start.take() {
-            self.check_timed_poll(start);
+    pub(crate) fn watch_poll_ends(&self, pending: bool) {
+        if !pending {
+            diagnostics::clear_notes();
+        }
+        if self.watch.timed_turns.get() != 0 {
+            self.check_timed_poll();
         }
     }
 
     #[cold]
-    fn check_timed_poll(&self, start: Instant) {
+    fn check_timed_poll(&self) {
+        let Some(start) = self.watch.poll_start.take() else {
+            return;
+        };
         let held = start.elapsed();
         if self
             .watch
@@ -155,29 +168,16 @@ impl Executor {
 
     /// The last poll held the loop for `held`, at least the threshold.
     /// Reports it, unless the OS may have set the thread aside for long
-    /// enough to explain it: then it starts timing each poll instead.
+    /// enough to explain it.
     #[cold]
     fn slow_poll(&self, held: Duration) {
         let Some(limit) = self.watch.config.get().slow_poll else {
             return;
         };
-        // Time spent waiting for a core is the OS's doing, not the task's.
-        // What the thread waited since the last reading (taken at the
-        // start of the turn when timing, else earlier) bounds what it
-        // waited during the poll.
-        let now = self.waited_for_core();
-        let set_aside = match (self.watch.waited_before.get(), now) {
-            (Some(then), Some(now)) => now.saturating_sub(then),
-            _ => Duration::ZERO,
-        };
-        self.watch.waited_before.set(now);
-        if held.saturating_sub(set_aside) < limit {
-            self.watch.timed_turns.set(TIMED_TURNS);
+        if self.set_aside_explains(held, limit) {
             return;
         }
-        let Some((key, id)) = self.watch.last_polled.get() else {
-            return;
-        };
+        let key = self.watch.last_polled.get();
         let message = |who: String| {
             format!(
                 "{who} held the loop for {:.1} ms in one poll: no other task, timer or socket \
@@ -189,52 +189,57 @@ impl Executor {
                 held.as_secs_f64() * 1000.0
             )
         };
-        self.report_on(key, id, DiagnosisKind::SlowPoll, message);
+        self.report_on(key, DiagnosisKind::SlowPoll, message);
     }
 
     /// Reports about task `key` (or `block_on`'s future), with its name.
-    pub(crate) fn report_on(
-        &self,
-        key: TaskKey,
-        id: TaskId,
-        kind: DiagnosisKind,
-        message: impl FnOnce(String) -> String,
-    ) {
+    fn report_on(&self, key: TaskKey, kind: DiagnosisKind, message: impl FnOnce(String) -> String) {
         let config = self.watch.config.get();
         let mut tasks = self.tasks.borrow_mut();
         if let Some(task) = tasks.get_mut(key) {
+            let id = task.waker.id;
             let who = task.label.describe(id);
             return report(&config, id, kind, &mut task.watch.reported, || message(who));
         }
         drop(tasks);
         let mut block_on = self.watch.block_on.borrow_mut();
-        if block_on.0.upgrade().is_some_and(|waker| waker.key == key) {
-            return report(&config, id, kind, &mut block_on.1.reported, || {
+        if let Some(waker) = block_on.0.upgrade()
+            && waker.key == key
+        {
+            return report(&config, waker.id, kind, &mut block_on.1.reported, || {
                 message(BLOCK_ON.to_string())
             });
         }
-        // Finished and gone meanwhile: report it by number.
-        report(&config, id, kind, &mut Reported::default(), || {
-            message(id.to_string())
-        });
+        // A detached task that finished in that very poll is gone from
+        // the table, its name with it: nothing left to report it by.
     }
 
-    /// Spawned task `key` returned `Pending`; `waker` is the turn's copy.
+    /// A spawned task returned `Pending` (and is back in its slot);
+    /// `waker` is the turn's copy. The common case costs a few loads.
     #[inline]
-    pub(crate) fn watch_pending(&self, key: TaskKey, waker: &Arc<TaskWaker>) {
+    pub(crate) fn watch_pending(&self, task: &mut Task, waker: &Arc<TaskWaker>) {
         let notes = diagnostics::take_notes();
-        let lost = self.nobody_else_holds(waker, TURN_REFS);
-        let spun = waker.is_queued() || (notes.wait == Some(WaitOn::Turn) && !notes.budget_spent);
-        let mut tasks = self.tasks.borrow_mut();
-        let Some(task) = tasks.get_mut(key) else {
-            return;
-        };
         task.watch.waits_on = notes.wait;
-        if !lost && !spun && task.watch.streak == 0 {
-            return; // the common case: it waits for something
+        let spun = waker.is_queued() || (notes.yielded() && !notes.budget_spent);
+        if spun {
+            task.watch.streak = task.watch.streak.saturating_add(1);
+            if task.watch.streak.is_multiple_of(SPIN_CHECK) {
+                self.check_spin(task, waker.id);
+            }
+            return; // queued or deferred: not lost
         }
-        let (config, id) = (self.watch.config.get(), waker.id);
-        if lost && config.lost_waker {
+        if task.watch.streak != 0 {
+            self.end_streak(&mut task.watch, waker.id);
+        }
+        if self.nobody_else_holds(waker, TURN_REFS) {
+            self.lost_waker(task, waker.id);
+        }
+    }
+
+    #[cold]
+    fn lost_waker(&self, task: &mut Task, id: TaskId) {
+        let config = self.watch.config.get();
+        if config.lost_waker {
             let who = task.label.describe(id);
             report(
                 &config,
@@ -244,10 +249,14 @@ impl Executor {
                 || lost_message(&who),
             );
         }
-        if let Some(spinning) = self.count_spin(&mut task.watch, id, spun) {
+    }
+
+    #[cold]
+    fn check_spin(&self, task: &mut Task, id: TaskId) {
+        if let Some(spinning) = self.spinning_for(&mut task.watch, id) {
             let who = task.label.describe(id);
-            let polls = task.watch.streak;
-            task.watch.streak = 0;
+            let polls = std::mem::take(&mut task.watch.streak);
+            let config = self.watch.config.get();
             report(
                 &config,
                 id,
@@ -261,35 +270,47 @@ impl Executor {
     /// `block_on`'s future returned `Pending`.
     pub(crate) fn watch_block_on_pending(&self, waker: &Arc<TaskWaker>) {
         let notes = diagnostics::take_notes();
-        let lost = self.nobody_else_holds(waker, BLOCK_ON_REFS);
-        let spun = waker.is_queued() || (notes.wait == Some(WaitOn::Turn) && !notes.budget_spent);
-        let config = self.watch.config.get();
+        let spun = waker.is_queued() || (notes.yielded() && !notes.budget_spent);
         let mut block_on = self.watch.block_on.borrow_mut();
         let watch = &mut block_on.1;
         watch.waits_on = notes.wait;
-        if lost && config.lost_waker {
-            report(
-                &config,
-                waker.id,
-                DiagnosisKind::LostWaker,
-                &mut watch.reported,
-                || lost_message(BLOCK_ON),
-            );
+        if spun {
+            watch.streak = watch.streak.saturating_add(1);
+            if watch.streak.is_multiple_of(SPIN_CHECK)
+                && let Some(spinning) = self.spinning_for(watch, waker.id)
+            {
+                let polls = std::mem::take(&mut watch.streak);
+                let config = self.watch.config.get();
+                report(
+                    &config,
+                    waker.id,
+                    DiagnosisKind::BusyWait,
+                    &mut watch.reported,
+                    || busy_message(BLOCK_ON, spinning, polls),
+                );
+            }
+            return;
         }
-        if let Some(spinning) = self.count_spin(watch, waker.id, spun) {
-            let polls = std::mem::take(&mut watch.streak);
-            report(
-                &config,
-                waker.id,
-                DiagnosisKind::BusyWait,
-                &mut watch.reported,
-                || busy_message(BLOCK_ON, spinning, polls),
-            );
+        if watch.streak != 0 {
+            self.end_streak(watch, waker.id);
+        }
+        if self.nobody_else_holds(waker, BLOCK_ON_REFS) {
+            let config = self.watch.config.get();
+            if config.lost_waker {
+                report(
+                    &config,
+                    waker.id,
+                    DiagnosisKind::LostWaker,
+                    &mut watch.reported,
+                    || lost_message(BLOCK_ON),
+                );
+            }
         }
     }
 
     /// True if only the runtime's own `runtime_refs` copies of `waker`
     /// exist and it is not queued: nothing can wake its task.
+    #[inline]
     pub(crate) fn nobody_else_holds(&self, waker: &Arc<TaskWaker>, runtime_refs: usize) -> bool {
         if Arc::strong_count(waker) != runtime_refs {
             return false;
@@ -300,20 +321,17 @@ impl Executor {
         !waker.is_queued()
     }
 
-    /// Extends or ends a streak; returns how long it has been spinning if
-    /// that is now long enough to report.
-    fn count_spin(&self, watch: &mut TaskWatch, id: TaskId, spun: bool) -> Option<Duration> {
-        if !spun {
-            if watch.streak >= SPIN_CHECK {
-                self.watch.spin_since.borrow_mut().remove(&id);
-            }
-            watch.streak = 0;
-            return None;
+    /// A streak of self-wakes ended: the task waited for something.
+    fn end_streak(&self, watch: &mut TaskWatch, id: TaskId) {
+        if watch.streak >= SPIN_CHECK {
+            self.watch.spin_since.borrow_mut().remove(&id);
         }
-        watch.streak = watch.streak.saturating_add(1);
-        if !watch.streak.is_multiple_of(SPIN_CHECK) {
-            return None;
-        }
+        watch.streak = 0;
+    }
+
+    /// At each [`SPIN_CHECK`] polls of a streak: how long the task has
+    /// been spinning, if that is long enough to report.
+    fn spinning_for(&self, watch: &mut TaskWatch, id: TaskId) -> Option<Duration> {
         let limit = self.watch.config.get().busy_wait?;
         let now = Instant::now();
         let mut spin_since = self.watch.spin_since.borrow_mut();
@@ -339,6 +357,15 @@ impl Executor {
     pub(crate) fn watch_turn_begins(&self, parks: bool) -> Option<Instant> {
         let watch = &self.watch;
         let limit = watch.config.get().slow_poll?;
+        if !parks && watch.timed_turns.get() == 0 {
+            // A look without sleeping comes every few dozen polls in a busy
+            // loop: read the clock at one look in LOOKS_PER_READ only.
+            let looks = watch.looks.get().wrapping_add(1);
+            watch.looks.set(looks);
+            if !looks.is_multiple_of(LOOKS_PER_READ) {
+                return None;
+            }
+        }
         let now = Instant::now();
         if let Some((start, polls)) = watch.turn_start.get()
             && watch.polls.get() > polls
@@ -350,7 +377,7 @@ impl Executor {
                 watch.timed_turns.set(TIMED_TURNS); // each poll was timed
             } else if watch.polls.get() == polls + 1 {
                 self.slow_poll(held); // one poll: it was that one
-            } else {
+            } else if !self.set_aside_explains(held, limit) {
                 watch.timed_turns.set(TIMED_TURNS); // one of several
             }
         }
@@ -371,6 +398,23 @@ impl Executor {
                 .set(Some((now, self.watch.polls.get())));
             self.note_time_waited();
         }
+    }
+
+    /// Could the OS have held the thread for long enough that `held` is
+    /// no longer over `limit`? Time spent waiting for a core is the OS's
+    /// doing, not the task's. What the thread waited since the last
+    /// reading (taken at the start of the turn when timing, else earlier,
+    /// or else the thread's start) bounds what it waited during the poll
+    /// or turn.
+    fn set_aside_explains(&self, held: Duration, limit: Duration) -> bool {
+        let now = self.waited_for_core();
+        let set_aside = match (self.watch.waited_before.get(), now) {
+            (Some(then), Some(now)) => now.saturating_sub(then),
+            (None, Some(now)) => now,    // no reading yet: all its life
+            (_, None) => Duration::ZERO, // not Linux: trust the clock
+        };
+        self.watch.waited_before.set(now);
+        held.saturating_sub(set_aside) < limit
     }
 
     fn note_time_waited(&self) {
