@@ -206,7 +206,7 @@ impl Executor {
         if let Some(waker) = block_on.0.upgrade()
             && waker.key == key
         {
-            return report(&config, waker.id, kind, &mut block_on.1.reported, || {
+            report(&config, waker.id, kind, &mut block_on.1.reported, || {
                 message(BLOCK_ON.to_string())
             });
         }
