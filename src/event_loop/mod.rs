@@ -25,6 +25,9 @@
 //!    TCP built on it.
 //! 7. `channel/`: async channels written by hand, wakers in plain sight;
 //!    `spawn_blocking.rs`: handing blocking work to another thread.
+//! 8. `diagnostics.rs`, `watch.rs`, `slow_poll.rs`, `stall.rs`: how the loop notices a
+//!    task's mistakes (a lost waker, a slow poll, busy waiting, a hang, a
+//!    deadlock) and says so (`docs/DIAGNOSTICS.md`).
 //!
 //! The same programs on threads: [`crate::blocking`].
 
@@ -39,6 +42,7 @@ pub mod net;
 mod reactor;
 mod runtime;
 mod slab;
+mod slow_poll;
 mod spawn_blocking;
 mod stall;
 mod task;

@@ -19,7 +19,7 @@
 //!    server between clients waits for the world, not for a bug) or for a
 //!    `spawn_blocking` thread.
 //!
-//! Read next: `reactor.rs`.
+//! Read next: `src/trace/mod.rs`, where every report also goes.
 
 use super::diagnostics::{BLOCK_ON, report};
 use super::executor::Executor;
