@@ -9,7 +9,8 @@
 //! so what is checked is exactly what a learner sees on stderr. The rest
 //! runs in-process and reads the `Diagnosis` trace events. Tests that make
 //! a mistake in-process turn printing off (`print: false`): the trace
-//! still records it, and `scripts/no-false-alarms` sees no `duet: ` line.
+//! still records it. Every in-process test runs inside `capture`, and
+//! captures take turns, so one test's events never reach another's.
 
 mod support;
 use support::examples::*;
@@ -187,10 +188,14 @@ fn a_block_on_future_nobody_can_wake_panics_saying_deadlock_at_once() {
     let message = within(|| {
         let rt = quiet_runtime(|_| {});
         let start = Instant::now();
-        let panic = catch_unwind(AssertUnwindSafe(|| {
-            rt.block_on(std::future::pending::<()>());
-        }))
-        .expect_err("block_on panics instead of hanging");
+        // Inside a capture like the others: captures take turns, so this
+        // test's Diagnosis event cannot land in another test's capture.
+        let (panic, _events) = capture(|| {
+            catch_unwind(AssertUnwindSafe(|| {
+                rt.block_on(std::future::pending::<()>());
+            }))
+        });
+        let panic = panic.expect_err("block_on panics instead of hanging");
         assert!(start.elapsed() < PATIENCE);
         panic.downcast_ref::<String>().cloned().unwrap_or_default()
     });
