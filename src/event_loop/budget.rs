@@ -69,6 +69,7 @@ pub(crate) fn poll_spend(cx: &mut Context<'_>) -> Poll<()> {
     match LEFT.try_with(Cell::get).ok().flatten() {
         None => Poll::Ready(()),
         Some(0) => {
+            super::diagnostics::budget_spent();
             context::defer(cx.waker());
             Poll::Pending
         }

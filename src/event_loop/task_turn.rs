@@ -49,11 +49,13 @@ impl Executor {
         };
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
+        self.watch_poll_starts(key);
         let result = poll_with_budget(waker.id, || {
             catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(&mut cx)))
         });
+        self.watch_poll_ends(matches!(result, Ok(Poll::Pending)));
         match result {
-            Ok(Poll::Pending) => self.put_back(key, future),
+            Ok(Poll::Pending) => self.put_back(key, future, &waker),
             Ok(Poll::Ready(output)) => {
                 drop_catching_panic(future);
                 self.finish(key, Ok(output));
@@ -91,7 +93,8 @@ impl Executor {
 
     /// Returns a pending future to its slot, unless the task aborted
     /// itself during the poll: then it does not run past this `.await`.
-    fn put_back(&self, key: TaskKey, future: TaskFuture) {
+    /// (`waker` is the turn's copy, for the diagnostics.)
+    fn put_back(&self, key: TaskKey, future: TaskFuture, waker: &Arc<TaskWaker>) {
         let mut tasks = self.tasks.borrow_mut();
         let task = tasks
             .get_mut(key)
@@ -101,6 +104,7 @@ impl Executor {
             self.cancel(key, future);
         } else {
             task.stage = Stage::Idle(future);
+            self.watch_pending(task, waker);
         }
     }
 

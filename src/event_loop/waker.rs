@@ -90,6 +90,11 @@ impl RemoteQueue {
         self.receiver.try_iter()
     }
 
+    /// True if another thread has woken a task the loop has not yet taken in.
+    pub(crate) fn has_wakes(&self) -> bool {
+        !self.receiver.is_empty()
+    }
+
     /// After this, a wake from another thread is dropped instead of queued
     /// for a loop that will never read it. (Without it nothing breaks: a
     /// waker's `queued` flag, never cleared again, lets each waker queue
@@ -138,6 +143,11 @@ impl TaskWaker {
     /// (tokio-rs/tokio#7632 is this bug, with the wrong ordering).
     pub(crate) fn clear_queued(&self) {
         self.queued.swap(false, Ordering::AcqRel);
+    }
+
+    /// True while the key sits on a run queue (for the diagnostics).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
     }
 }
 
