@@ -16,7 +16,9 @@ mod support;
 use support::examples::*;
 use support::*;
 
-use duet::event_loop::{Diagnostics, Runtime, channel, sleep, spawn, spawn_blocking, yield_now};
+use duet::event_loop::{
+    Builder, Diagnostics, Runtime, channel, now, sleep, spawn, spawn_blocking, yield_now,
+};
 use duet::trace::{DiagnosisKind, Event, EventKind, capture};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::thread;
@@ -224,6 +226,47 @@ fn waiting_for_a_std_thread_that_will_send_is_no_deadlock_but_a_hang_explains_it
     let (kind, message, _) = &found[0];
     assert_eq!(*kind, DiagnosisKind::Hang);
     assert!(message.contains("block_on waits for channel"), "{message}");
+}
+
+/// Under the virtual clock, with no timer pending, the loop parks for
+/// real, and the diagnostics cut that park into bounded looks (20 ms,
+/// then up to the hang threshold). Those looks are no timer: virtual time
+/// must not move while the loop waits for another thread, and a later
+/// sleep still takes exactly its own length.
+#[test]
+fn bounded_parks_do_not_move_the_virtual_clock() {
+    let (elapsed, found) = within(|| {
+        let rt = Builder::new()
+            .virtual_clock(true)
+            .diagnostics(Diagnostics {
+                print: false,
+                hang: Some(Duration::from_millis(100)),
+                ..Diagnostics::default()
+            })
+            .build()
+            .expect("a runtime");
+        let (sender, receiver) = channel::unbounded();
+        let (elapsed, events) = capture(|| {
+            let feeder = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(300));
+                sender.try_send(7).expect("the receiver is waiting");
+            });
+            let elapsed = rt.block_on(async move {
+                let start = now();
+                assert_eq!(receiver.recv().await, Some(7));
+                let waited = now() - start;
+                sleep(Duration::from_secs(1)).await;
+                (waited, now() - start)
+            });
+            feeder.join().unwrap();
+            elapsed
+        });
+        (elapsed, diagnoses(&events))
+    });
+    assert_eq!(elapsed.0, Duration::ZERO, "no virtual time while waiting");
+    assert_eq!(elapsed.1, Duration::from_secs(1), "the sleep, exactly");
+    let kinds: Vec<_> = found.iter().map(|(kind, ..)| *kind).collect();
+    assert_eq!(kinds, [DiagnosisKind::Hang], "{found:?}");
 }
 
 #[test]

@@ -23,9 +23,10 @@
 //!
 //! Read next: `watch.rs`.
 
+use super::budget;
+use super::watch::Waiting;
 use crate::task_id::{TaskId, spawn_site};
 use crate::trace::{self, DiagnosisKind, EventKind, WaitOn};
-use std::cell::Cell;
 use std::fmt;
 use std::panic::Location;
 use std::sync::OnceLock;
@@ -176,11 +177,13 @@ impl fmt::Display for TaskLabel {
 /// How `block_on`'s own future is named in reports.
 pub(crate) const BLOCK_ON: &str = "the future given to block_on";
 
-/// What the running poll noted on its way, read by the loop when it ends.
+/// What a poll noted on its way, read by the loop when it ends (kept in
+/// the budget's thread-local, `budget.rs`: the loop reads it in the access
+/// that ends the budget anyway).
 #[derive(Clone, Copy)]
 pub(crate) struct Notes {
     /// The last thing the poll said it waits for (see [`waits_for`]).
-    pub(crate) wait: Option<WaitOn>,
+    pub(crate) wait: Option<Waiting>,
     /// The poll used up its operation budget (real work, not a spin).
     pub(crate) budget_spent: bool,
 }
@@ -189,55 +192,16 @@ impl Notes {
     /// The poll ended by yielding (or by running out of budget).
     #[inline]
     pub(crate) fn yielded(&self) -> bool {
-        matches!(self.wait, Some(WaitOn::Turn))
+        matches!(self.wait, Some(Waiting::Turn))
     }
-}
-
-const NO_NOTES: Notes = Notes {
-    wait: None,
-    budget_spent: false,
-};
-
-thread_local! {
-    // `const`, `Copy` and no destructor: a read or write is a plain
-    // thread-local access, cheap enough for every poll.
-    static NOTES: Cell<Notes> = const { Cell::new(NO_NOTES) };
 }
 
 /// Said by a future as it returns `Pending`: it now waits for `on`. The
 /// trace records it; the loop keeps it as what the task waits for.
+#[inline]
 pub(crate) fn waits_for(on: WaitOn) {
-    let _ = NOTES.try_with(|notes| {
-        notes.set(Notes {
-            wait: Some(on),
-            ..notes.get()
-        })
-    });
+    budget::note_wait(Waiting::of(on));
     trace::emit(|| (trace::current_task(), EventKind::Wait { on }));
-}
-
-/// Said by the budget when it runs out (see `budget.rs`).
-pub(crate) fn budget_spent() {
-    let _ = NOTES.try_with(|notes| {
-        notes.set(Notes {
-            budget_spent: true,
-            ..notes.get()
-        })
-    });
-}
-
-/// Forgets the notes of a poll that did not end pending.
-#[inline]
-pub(crate) fn clear_notes() {
-    let _ = NOTES.try_with(|notes| notes.set(NO_NOTES));
-}
-
-/// What the poll that just ended noted.
-#[inline]
-pub(crate) fn take_notes() -> Notes {
-    NOTES
-        .try_with(|notes| notes.replace(NO_NOTES))
-        .unwrap_or(NO_NOTES)
 }
 
 /// Which (task, kind) pairs have been printed: one bit per kind.

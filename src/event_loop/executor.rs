@@ -180,11 +180,10 @@ impl Executor {
         trace::emit(|| (Some(id), EventKind::Spawn));
         let key = self.tasks.borrow_mut().insert(|key| Task {
             stage: Stage::Idle(future),
-            waker: TaskWaker::new(key, id, self.remote.clone(), true),
+            waker: TaskWaker::new(key, id, self.remote.clone(), true, Some(label)),
             join_waker: None,
             has_handle: true,
             abort_requested: false,
-            label,
             watch: Default::default(),
         });
         self.schedule_local(key);
@@ -217,12 +216,13 @@ impl Executor {
             // through, as a panic in a plain function call would.
             block_on_waker.clear_queued();
             self.watch_poll_starts(key);
-            let poll = poll_with_budget(block_on_waker.id, || Ok(future.as_mut().poll(&mut cx)));
-            self.watch_poll_ends(matches!(poll, Ok(Poll::Pending)));
+            let (poll, notes) =
+                poll_with_budget(block_on_waker.id, || Ok(future.as_mut().poll(&mut cx)));
+            self.watch_poll_ends();
             if let Ok(Poll::Ready(output)) = poll {
                 return output;
             }
-            self.watch_block_on_pending(&block_on_waker);
+            self.watch_block_on_pending(&block_on_waker, notes);
         }
     }
 
@@ -236,7 +236,7 @@ impl Executor {
         let id = self.numbering.main();
         trace::name_task(id, || "main".to_string());
         self.schedule_local(key);
-        TaskWaker::new(key, id, self.remote.clone(), true)
+        TaskWaker::new(key, id, self.remote.clone(), true, None)
     }
 
     /// The next key to run, or `None` when nothing is runnable.

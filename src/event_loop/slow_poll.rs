@@ -79,7 +79,7 @@ impl Executor {
         let mut tasks = self.tasks.borrow_mut();
         if let Some(task) = tasks.get_mut(key) {
             let id = task.waker.id;
-            let who = task.label.describe(id);
+            let who = task.waker.describe();
             return report(&config, id, kind, &mut task.watch.reported, || message(who));
         }
         drop(tasks);

@@ -21,12 +21,12 @@
 //!
 //! Read next: `src/trace/mod.rs`, where every report also goes.
 
-use super::diagnostics::{BLOCK_ON, report};
+use super::diagnostics::{BLOCK_ON, TaskLabel, report};
 use super::executor::Executor;
 use super::task::Stage;
 use super::waker::TaskWaker;
-use super::watch::{BLOCK_ON_REFS, TaskWatch};
-use crate::trace::{self, DiagnosisKind, EventKind, WaitOn};
+use super::watch::{BLOCK_ON_REFS, TaskWatch, Waiting};
+use crate::trace::{self, DiagnosisKind, EventKind};
 use std::collections::HashMap;
 use std::fmt::Write;
 use std::sync::Arc;
@@ -167,13 +167,18 @@ impl Executor {
         let on_socket = |watch: &TaskWatch| {
             matches!(
                 watch.waits_on,
-                Some(WaitOn::Readable { .. } | WaitOn::Writable { .. })
+                Some(Waiting::Readable(_) | Waiting::Writable(_))
             )
         };
         let outside_world = on_socket(&self.watch.block_on.borrow().1)
             || self.tasks.borrow().iter().any(|(_, task)| {
                 !matches!(task.stage, Stage::Finished(_))
-                    && (on_socket(&task.watch) || task.label.is_blocking())
+                    && (on_socket(&task.watch)
+                        || task
+                            .waker
+                            .label
+                            .as_ref()
+                            .is_some_and(TaskLabel::is_blocking))
             });
         if outside_world {
             return;
@@ -211,7 +216,7 @@ impl Executor {
                 continue;
             }
             let stuck = self.nobody_else_holds(&task.waker, 1);
-            let who = task.label.describe(task.waker.id);
+            let who = task.waker.describe();
             let _ = write!(lines, "\n  {who} {}", waits(&task.watch, stuck));
         }
         lines

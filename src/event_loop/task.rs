@@ -11,7 +11,6 @@
 //!
 //! Read next: `waker.rs`, which turns a key into a wake-up.
 
-use super::diagnostics::TaskLabel;
 use super::slab::{Key, Slab};
 use super::waker::TaskWaker;
 use super::watch::TaskWatch;
@@ -81,8 +80,6 @@ pub(crate) struct Task {
     /// Set by `JoinHandle::abort`; the loop drops the future at its next
     /// turn instead of polling it.
     pub(crate) abort_requested: bool,
-    /// Its name and spawn site, for traces and diagnostics.
-    pub(crate) label: TaskLabel,
     /// What the diagnostics keep about it (see `watch.rs`).
     pub(crate) watch: TaskWatch,
 }

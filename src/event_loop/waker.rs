@@ -21,6 +21,7 @@
 //! Read next: `executor.rs`, which takes keys off the queues and polls.
 
 use super::context;
+use super::diagnostics::{BLOCK_ON, TaskLabel};
 use super::reactor::Unparker;
 use super::task::TaskKey;
 use crate::task_id::TaskId;
@@ -114,6 +115,10 @@ pub(crate) struct TaskWaker {
     /// is queued, and polled, once (docs/PITFALLS.md #6).
     queued: AtomicBool,
     remote: Arc<RemoteQueue>,
+    /// How a spawned task is named in diagnostics (`None` for `block_on`'s
+    /// future). It never changes, so it lives here rather than in the
+    /// task's slot, which the loop moves on every spawn and finish.
+    pub(crate) label: Option<TaskLabel>,
 }
 
 impl TaskWaker {
@@ -124,13 +129,23 @@ impl TaskWaker {
         id: TaskId,
         remote: Arc<RemoteQueue>,
         queued: bool,
+        label: Option<TaskLabel>,
     ) -> Arc<TaskWaker> {
         Arc::new(TaskWaker {
             key,
             id,
             queued: AtomicBool::new(queued),
             remote,
+            label,
         })
+    }
+
+    /// `task 3 "worker" (spawned at main.rs:12)`, or `block_on`'s future.
+    pub(crate) fn describe(&self) -> String {
+        match &self.label {
+            Some(label) => label.describe(self.id),
+            None => BLOCK_ON.to_string(),
+        }
     }
 
     /// Called by the loop just before it polls the task: from here on, a

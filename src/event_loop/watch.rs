@@ -19,9 +19,14 @@
 //!   mean real work, see `budget.rs`), extends the task's *streak*. Only
 //!   every [`SPIN_CHECK`] polls of a streak is the clock read.
 //!
+//! What a poll said it waits for comes back with its budget
+//! (`poll_with_budget` in `task_turn.rs` returns the poll's [`Notes`]),
+//! and is kept in the task's slot, compacted to a [`Waiting`], only when
+//! the task waits.
+//!
 //! Read next: `slow_poll.rs`.
 
-use super::diagnostics::{self, BLOCK_ON, Diagnostics, Reported, report};
+use super::diagnostics::{BLOCK_ON, Diagnostics, Notes, Reported, report};
 use super::executor::Executor;
 use super::task::{Task, TaskKey};
 use super::waker::TaskWaker;
@@ -29,6 +34,7 @@ use crate::task_id::TaskId;
 use crate::trace::{DiagnosisKind, WaitOn};
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
+use std::fmt;
 use std::fs::File;
 use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, Weak};
@@ -46,12 +52,54 @@ const SPIN_CHECK: u32 = 1_024;
 /// microseconds, tens in a debug build under tracing.)
 const SPIN_POLL_AT_MOST: Duration = Duration::from_millis(1);
 
+/// What a task's last pending poll said it waits for: a [`WaitOn`]
+/// without the timer's remaining time (which a later report would only
+/// misstate), so that it packs into 16 bytes: the task's slot, moved on
+/// every spawn and finish, stays small.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Waiting {
+    Readable(i32),
+    Writable(i32),
+    Timer,
+    Channel,
+    Task(TaskId),
+    Turn,
+}
+
+impl Waiting {
+    #[inline]
+    pub(crate) fn of(on: WaitOn) -> Waiting {
+        match on {
+            WaitOn::Readable { fd } => Waiting::Readable(fd),
+            WaitOn::Writable { fd } => Waiting::Writable(fd),
+            WaitOn::Timer { .. } => Waiting::Timer,
+            WaitOn::Channel => Waiting::Channel,
+            WaitOn::Task(id) => Waiting::Task(id),
+            WaitOn::Turn => Waiting::Turn,
+        }
+    }
+}
+
+/// In the trace's words (`WaitOn`'s), a timer without its time.
+impl fmt::Display for Waiting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Waiting::Readable(fd) => WaitOn::Readable { fd }.fmt(f),
+            Waiting::Writable(fd) => WaitOn::Writable { fd }.fmt(f),
+            Waiting::Timer => f.write_str("timer"),
+            Waiting::Channel => WaitOn::Channel.fmt(f),
+            Waiting::Task(id) => WaitOn::Task(id).fmt(f),
+            Waiting::Turn => WaitOn::Turn.fmt(f),
+        }
+    }
+}
+
 /// What the loop keeps about one task (or `block_on`'s future) for the
 /// diagnostics.
 #[derive(Default)]
 pub(crate) struct TaskWatch {
     /// What its last pending poll said it waits for.
-    pub(crate) waits_on: Option<WaitOn>,
+    pub(crate) waits_on: Option<Waiting>,
     /// Pending polls in a row that woke itself or yielded.
     streak: u32,
     pub(crate) reported: Reported,
@@ -119,26 +167,20 @@ impl Executor {
         }
     }
 
-    /// The poll has returned (its task is still in the table). A pending
-    /// poll's notes are read by `watch_pending`; any other poll's are
-    /// dropped here, so the next poll starts with none.
+    /// The poll has returned (its task is still in the table).
     #[inline]
-    pub(crate) fn watch_poll_ends(&self, pending: bool) {
-        if !pending {
-            diagnostics::clear_notes();
-        }
+    pub(crate) fn watch_poll_ends(&self) {
         if self.watch.timed_turns.get() != 0 {
             self.check_timed_poll();
         }
     }
 
     /// A spawned task returned `Pending` (and is back in its slot);
-    /// `waker` is the turn's copy. The common case costs a few loads.
+    /// `waker` is the turn's copy, `notes` what the poll noted. The common
+    /// case costs a few loads, a store and a counter compare.
     #[inline]
-    pub(crate) fn watch_pending(&self, task: &mut Task, waker: &Arc<TaskWaker>) {
-        let notes = diagnostics::take_notes();
-        task.watch.waits_on = notes.wait;
-        let spun = waker.is_queued() || (notes.yielded() && !notes.budget_spent);
+    pub(crate) fn watch_pending(&self, task: &mut Task, waker: &Arc<TaskWaker>, notes: Notes) {
+        let spun = (notes.yielded() && !notes.budget_spent) || waker.is_queued();
         if spun {
             task.watch.streak = task.watch.streak.saturating_add(1);
             if task.watch.streak.is_multiple_of(SPIN_CHECK) {
@@ -146,6 +188,9 @@ impl Executor {
             }
             return; // queued or deferred: not lost
         }
+        // Only a task that waits needs to say what for (a hang report
+        // reads it); a spinning one is runnable anyway.
+        task.watch.waits_on = notes.wait;
         if task.watch.streak != 0 {
             self.end_streak(&mut task.watch, waker.id);
         }
@@ -158,7 +203,7 @@ impl Executor {
     fn lost_waker(&self, task: &mut Task, id: TaskId) {
         let config = self.watch.config.get();
         if config.lost_waker {
-            let who = task.label.describe(id);
+            let who = task.waker.describe();
             report(
                 &config,
                 id,
@@ -172,7 +217,7 @@ impl Executor {
     #[cold]
     fn check_spin(&self, task: &mut Task, id: TaskId) {
         if let Some(spinning) = self.spinning_for(&mut task.watch, id) {
-            let who = task.label.describe(id);
+            let who = task.waker.describe();
             let polls = std::mem::take(&mut task.watch.streak);
             let config = self.watch.config.get();
             report(
@@ -186,8 +231,7 @@ impl Executor {
     }
 
     /// `block_on`'s future returned `Pending`.
-    pub(crate) fn watch_block_on_pending(&self, waker: &Arc<TaskWaker>) {
-        let notes = diagnostics::take_notes();
+    pub(crate) fn watch_block_on_pending(&self, waker: &Arc<TaskWaker>, notes: Notes) {
         let spun = waker.is_queued() || (notes.yielded() && !notes.budget_spent);
         let mut block_on = self.watch.block_on.borrow_mut();
         let watch = &mut block_on.1;
