@@ -230,43 +230,55 @@ impl Executor {
         }
     }
 
-    /// `block_on`'s future returned `Pending`.
+    /// `block_on`'s future returned `Pending`. As `watch_pending`, with
+    /// the reports out of line.
+    #[inline]
     pub(crate) fn watch_block_on_pending(&self, waker: &Arc<TaskWaker>, notes: Notes) {
-        let spun = waker.is_queued() || (notes.yielded() && !notes.budget_spent);
+        let spun = (notes.yielded() && !notes.budget_spent) || waker.is_queued();
         let mut block_on = self.watch.block_on.borrow_mut();
         let watch = &mut block_on.1;
-        watch.waits_on = notes.wait;
         if spun {
             watch.streak = watch.streak.saturating_add(1);
-            if watch.streak.is_multiple_of(SPIN_CHECK)
-                && let Some(spinning) = self.spinning_for(watch, waker.id)
-            {
-                let polls = std::mem::take(&mut watch.streak);
-                let config = self.watch.config.get();
-                report(
-                    &config,
-                    waker.id,
-                    DiagnosisKind::BusyWait,
-                    &mut watch.reported,
-                    || busy_message(BLOCK_ON, spinning, polls),
-                );
+            if watch.streak.is_multiple_of(SPIN_CHECK) {
+                self.check_block_on_spin(watch, waker.id);
             }
             return;
         }
+        watch.waits_on = notes.wait;
         if watch.streak != 0 {
             self.end_streak(watch, waker.id);
         }
         if self.nobody_else_holds(waker, BLOCK_ON_REFS) {
+            self.block_on_lost_waker(watch, waker.id);
+        }
+    }
+
+    #[cold]
+    fn check_block_on_spin(&self, watch: &mut TaskWatch, id: TaskId) {
+        if let Some(spinning) = self.spinning_for(watch, id) {
+            let polls = std::mem::take(&mut watch.streak);
             let config = self.watch.config.get();
-            if config.lost_waker {
-                report(
-                    &config,
-                    waker.id,
-                    DiagnosisKind::LostWaker,
-                    &mut watch.reported,
-                    || lost_message(BLOCK_ON),
-                );
-            }
+            report(
+                &config,
+                id,
+                DiagnosisKind::BusyWait,
+                &mut watch.reported,
+                || busy_message(BLOCK_ON, spinning, polls),
+            );
+        }
+    }
+
+    #[cold]
+    fn block_on_lost_waker(&self, watch: &mut TaskWatch, id: TaskId) {
+        let config = self.watch.config.get();
+        if config.lost_waker {
+            report(
+                &config,
+                id,
+                DiagnosisKind::LostWaker,
+                &mut watch.reported,
+                || lost_message(BLOCK_ON),
+            );
         }
     }
 
