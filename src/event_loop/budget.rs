@@ -35,6 +35,8 @@
 //! Read next: `slab.rs`, the table behind tasks and sockets.
 
 use super::context;
+use super::diagnostics::Notes;
+use super::watch::Waiting;
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
@@ -43,9 +45,23 @@ use std::task::{Context, Poll};
 /// that the turn stays short (64 reads of 4 KiB is a quarter megabyte).
 pub(crate) const OPERATIONS_PER_POLL: u32 = 64;
 
-thread_local! {
+/// What the running poll has left to spend, and what it said it waits
+/// for: one thread-local, so the loop reads both in the access that
+/// restores the budget (see `diagnostics.rs`, `Notes`).
+struct PollState {
     /// `None`: not inside a task poll, no limit.
-    static LEFT: Cell<Option<u32>> = const { Cell::new(None) };
+    left: Cell<Option<u32>>,
+    /// What the poll last said it waits for (`diagnostics::waits_for`).
+    wait: Cell<Option<Waiting>>,
+}
+
+thread_local! {
+    static POLL: PollState = const {
+        PollState {
+            left: Cell::new(None),
+            wait: Cell::new(None),
+        }
+    };
 }
 
 /// Gives the poll that is about to run a full budget, until dropped.
@@ -54,17 +70,43 @@ pub(crate) struct Budget {
 }
 
 impl Budget {
+    #[inline]
     pub(crate) fn start() -> Budget {
-        Budget {
-            previous: LEFT.replace(Some(OPERATIONS_PER_POLL)),
-        }
+        POLL.with(|poll| {
+            poll.wait.set(None);
+            Budget {
+                previous: poll.left.replace(Some(OPERATIONS_PER_POLL)),
+            }
+        })
+    }
+
+    /// Ends the poll: restores the budget outside it and returns what the
+    /// poll noted.
+    #[inline]
+    pub(crate) fn finish(self) -> Notes {
+        let notes = POLL.with(|poll| Notes {
+            wait: poll.wait.get(),
+            // Used up: the poll did real work (128 operations), whatever
+            // it did next.
+            budget_spent: poll.left.replace(self.previous) == Some(0),
+        });
+        std::mem::forget(self); // the budget is already restored
+        notes
     }
 }
 
 impl Drop for Budget {
+    /// Only when the poll panicked through (`finish` is the normal end).
     fn drop(&mut self) {
-        LEFT.set(self.previous);
+        POLL.with(|poll| poll.left.set(self.previous));
     }
+}
+
+/// Said by a future as it returns `Pending` (through
+/// `diagnostics::waits_for`): it now waits for `on`.
+#[inline]
+pub(crate) fn note_wait(on: Waiting) {
+    let _ = POLL.try_with(|poll| poll.wait.set(Some(on)));
 }
 
 /// Spends one unit, or, if the budget is gone, schedules the task to run
@@ -72,15 +114,16 @@ impl Drop for Budget {
 /// Call it first, before the operation does anything, so that a refused
 /// operation has no effect.
 pub(crate) fn poll_spend(cx: &mut Context<'_>) -> Poll<()> {
-    match LEFT.try_with(Cell::get).ok().flatten() {
+    POLL.try_with(|poll| match poll.left.get() {
         None => Poll::Ready(()),
         Some(0) => {
             context::defer(cx.waker());
             Poll::Pending
         }
         Some(left) => {
-            LEFT.set(Some(left - 1));
+            poll.left.set(Some(left - 1));
             Poll::Ready(())
         }
-    }
+    })
+    .unwrap_or(Poll::Ready(()))
 }

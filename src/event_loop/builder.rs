@@ -16,10 +16,13 @@
 //! the code: `DUET_SEED=42 cargo run --example ...`. An explicit
 //! [`Builder::seed`] wins over it.
 //!
-//! docs/DETERMINISM.md puts both together. Read next: `src/trace/mod.rs`,
-//! how both runtimes report what they do.
+//! docs/DETERMINISM.md puts both together. A runtime's diagnostics are
+//! chosen here too ([`Builder::diagnostics`]).
+//!
+//! Read next: `diagnostics.rs`, how the loop notices a task's mistakes.
 
 use super::clock::Clock;
+use super::diagnostics::Diagnostics;
 use super::executor::Executor;
 use super::runtime::Runtime;
 use super::schedule::Schedule;
@@ -42,6 +45,7 @@ const SEED_VARIABLE: &str = "DUET_SEED";
 pub struct Builder {
     virtual_clock: bool,
     seed: Seed,
+    diagnostics: Diagnostics,
 }
 
 /// Where the schedule comes from.
@@ -72,6 +76,7 @@ impl Builder {
         Builder {
             virtual_clock: false,
             seed,
+            diagnostics: Diagnostics::default(),
         }
     }
 
@@ -134,6 +139,21 @@ impl Builder {
         self
     }
 
+    /// What the runtime's diagnostics watch for and whether they print
+    /// (see [`Diagnostics`]; the default follows the environment, and
+    /// [`Runtime::set_diagnostics`] changes it later).
+    ///
+    /// ```
+    /// use duet::event_loop::{Builder, Diagnostics};
+    ///
+    /// let rt = Builder::new().diagnostics(Diagnostics::off()).build().unwrap();
+    /// assert_eq!(rt.diagnostics(), Diagnostics::off());
+    /// ```
+    pub fn diagnostics(mut self, diagnostics: Diagnostics) -> Builder {
+        self.diagnostics = diagnostics;
+        self
+    }
+
     /// Builds the runtime.
     ///
     /// # Errors
@@ -165,7 +185,11 @@ impl Builder {
         } else {
             Clock::Real
         };
-        Ok(Runtime::from_executor(Executor::new(clock, schedule)?))
+        Ok(Runtime::from_executor(Executor::new(
+            clock,
+            schedule,
+            self.diagnostics,
+        )?))
     }
 }
 

@@ -16,7 +16,7 @@
 use super::executor::Executor;
 use super::task::TaskKey;
 use super::waker::RemoteQueue;
-use crate::trace::{self, EventKind, WaitOn};
+use crate::trace::WaitOn;
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -110,7 +110,7 @@ pub(crate) fn push_local(remote: &Arc<RemoteQueue>, key: TaskKey) -> bool {
 /// looked at its reactor (see "deferred" in `executor.rs`); with no
 /// runtime running here, wakes it now.
 pub(crate) fn defer(waker: &Waker) {
-    trace::emit(|| (trace::current_task(), EventKind::Wait { on: WaitOn::Turn }));
+    super::diagnostics::waits_for(WaitOn::Turn);
     let deferred = CURRENT
         .try_with(|current| match &*current.borrow() {
             Some(executor) => {

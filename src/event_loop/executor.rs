@@ -38,6 +38,7 @@
 //! Read next: `task_turn.rs`, one poll of one task.
 
 use super::clock::Clock;
+use super::diagnostics::{Diagnostics, TaskLabel};
 use super::join_handle::JoinHandle;
 use super::reactor::Reactor;
 use super::schedule::Schedule;
@@ -45,6 +46,7 @@ use super::task::{Stage, Task, TaskFuture, TaskKey, TaskTable};
 use super::task_turn::poll_with_budget;
 use super::timer::Timers;
 use super::waker::{RemoteQueue, TaskWaker};
+use super::watch::Watch;
 use crate::task_id::{Numbering, TaskId};
 use crate::trace::{self, EventKind, WokenBy};
 use futures_task::waker_ref;
@@ -86,10 +88,16 @@ pub(crate) struct Executor {
     pub(super) clock: Clock,
     /// FIFO or seeded (`schedule.rs`): how `next_runnable` picks.
     schedule: Schedule,
+    /// What the diagnostics watch (`watch.rs`, `stall.rs`).
+    pub(super) watch: Watch,
 }
 
 impl Executor {
-    pub(crate) fn new(clock: Clock, schedule: Schedule) -> io::Result<Rc<Executor>> {
+    pub(crate) fn new(
+        clock: Clock,
+        schedule: Schedule,
+        diagnostics: Diagnostics,
+    ) -> io::Result<Rc<Executor>> {
         let (reactor, unparker) = Reactor::new()?;
         Ok(Rc::new(Executor {
             remote: Arc::new(RemoteQueue::new(unparker)),
@@ -104,6 +112,7 @@ impl Executor {
             clock,
             schedule,
             numbering: Numbering::new(),
+            watch: Watch::new(diagnostics),
         }))
     }
 
@@ -138,18 +147,13 @@ impl Executor {
 
     /// Puts a new task in the table and on the run queue. Spawn never
     /// polls: the task first runs once the spawner's poll has returned.
-    /// `name` is only called if tracing is on.
-    pub(crate) fn spawn<F>(
-        self: &Rc<Self>,
-        future: F,
-        name: impl FnOnce() -> String,
-    ) -> JoinHandle<F::Output>
+    pub(crate) fn spawn<F>(self: &Rc<Self>, future: F, label: TaskLabel) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let id = self.numbering.next_task();
-        self.spawn_as(id, future, name)
+        self.spawn_as(id, future, label)
     }
 
     /// This runtime's serial and task numbers (see `task_id.rs`).
@@ -163,7 +167,7 @@ impl Executor {
         self: &Rc<Self>,
         id: TaskId,
         future: F,
-        name: impl FnOnce() -> String,
+        label: TaskLabel,
     ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -172,14 +176,15 @@ impl Executor {
         // Erase the output type (see `ErasedFuture`). This box and the
         // waker's `Arc` are the two allocations a spawn costs.
         let future: TaskFuture = Box::pin(future);
-        trace::name_task(id, name);
+        trace::name_task(id, || label.to_string());
         trace::emit(|| (Some(id), EventKind::Spawn));
         let key = self.tasks.borrow_mut().insert(|key| Task {
             stage: Stage::Idle(future),
-            waker: TaskWaker::new(key, id, self.remote.clone(), true),
+            waker: TaskWaker::new(key, id, self.remote.clone(), true, Some(label)),
             join_waker: None,
             has_handle: true,
             abort_requested: false,
+            watch: Default::default(),
         });
         self.schedule_local(key);
         JoinHandle::new(Rc::downgrade(self), key, id)
@@ -194,6 +199,7 @@ impl Executor {
         let block_on_waker = self.block_on_waker();
         let waker = waker_ref(&block_on_waker);
         let mut cx = Context::from_waker(&waker);
+        self.watch_enter(&block_on_waker);
         loop {
             // Step 1.
             let Some(key) = self.next_runnable() else {
@@ -209,10 +215,14 @@ impl Executor {
             // Step 4. A panic here is the caller's own and passes straight
             // through, as a panic in a plain function call would.
             block_on_waker.clear_queued();
-            let poll = poll_with_budget(block_on_waker.id, || Ok(future.as_mut().poll(&mut cx)));
+            self.watch_poll_starts(key);
+            let (poll, notes) =
+                poll_with_budget(block_on_waker.id, || Ok(future.as_mut().poll(&mut cx)));
+            self.watch_poll_ends();
             if let Ok(Poll::Ready(output)) = poll {
                 return output;
             }
+            self.watch_block_on_pending(&block_on_waker, notes);
         }
     }
 
@@ -226,7 +236,7 @@ impl Executor {
         let id = self.numbering.main();
         trace::name_task(id, || "main".to_string());
         self.schedule_local(key);
-        TaskWaker::new(key, id, self.remote.clone(), true)
+        TaskWaker::new(key, id, self.remote.clone(), true, None)
     }
 
     /// The next key to run, or `None` when nothing is runnable.
@@ -251,6 +261,7 @@ impl Executor {
     /// Turns the reactor without sleeping: a look, not a park, so no Park
     /// event is traced for it.
     pub(super) fn look_at_reactor(&self) {
+        self.watch_turn_begins(false);
         self.reactor.poll_events(Some(Duration::ZERO));
         self.reactor.dispatch();
         self.after_reactor();
@@ -267,12 +278,15 @@ impl Executor {
         let next_deadline = self.timers.lock().next_deadline();
         let timeout =
             next_deadline.map(|deadline| deadline.saturating_duration_since(self.clock.now()));
+        // The diagnostics may look again sooner (`stall.rs`), or panic.
+        let timeout = self.watch_park(timeout);
         trace::emit(|| (None, EventKind::Park { timeout }));
         self.reactor.poll_events(timeout);
         // Awake first, then what woke it: the trace tells the story in
         // that order for sockets as for timers.
         trace::emit(|| (None, EventKind::Unpark));
         self.reactor.dispatch();
+        self.watch_turn_ends();
         self.after_reactor();
     }
 

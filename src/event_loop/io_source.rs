@@ -42,10 +42,11 @@
 
 use super::budget;
 use super::context;
+use super::diagnostics;
 use super::executor::Executor;
 use super::reactor::Direction;
 use super::slab::Key;
-use crate::trace::{self, EventKind, WaitOn};
+use crate::trace::WaitOn;
 use std::cell::OnceCell;
 use std::io::{self, Read, Write};
 use std::os::fd::AsRawFd;
@@ -127,13 +128,10 @@ impl<S: AsRawFd> IoSource<S> {
         let reactor = executor.reactor();
         loop {
             if !reactor.poll_ready(key, direction, cx) {
-                trace::emit(|| {
-                    let fd = self.inner.as_raw_fd();
-                    let on = match direction {
-                        Direction::Read => WaitOn::Readable { fd },
-                        Direction::Write => WaitOn::Writable { fd },
-                    };
-                    (trace::current_task(), EventKind::Wait { on })
+                let fd = self.inner.as_raw_fd();
+                diagnostics::waits_for(match direction {
+                    Direction::Read => WaitOn::Readable { fd },
+                    Direction::Write => WaitOn::Writable { fd },
                 });
                 return Poll::Pending;
             }

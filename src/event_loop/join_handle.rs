@@ -22,12 +22,13 @@
 //!
 //! Read next: `budget.rs`.
 
+use super::diagnostics;
 use super::executor::Executor;
 use super::task::{Stage, TaskKey};
 use super::task_turn::drop_catching_panic;
 use crate::JoinError;
 use crate::task_id::TaskId;
-use crate::trace::{self, EventKind, WaitOn};
+use crate::trace::WaitOn;
 use futures_task::ArcWake;
 use std::fmt;
 use std::future::Future;
@@ -185,14 +186,7 @@ impl<T: 'static> Future for JoinHandle<T> {
             drop(tasks);
             drop(old_waker);
             let id = self.id;
-            trace::emit(|| {
-                (
-                    trace::current_task(),
-                    EventKind::Wait {
-                        on: WaitOn::Task(id),
-                    },
-                )
-            });
+            diagnostics::waits_for(WaitOn::Task(id));
             return Poll::Pending;
         };
         let outcome = outcome

@@ -53,6 +53,8 @@
 //!  |   slab.rs                    |          |   io_source.rs          |
 //!  |   clock.rs schedule.rs       |          |   net/ (TcpListener,    |
 //!  |   builder.rs                 |          |     TcpStream, halves)  |
+//!  |   diagnostics.rs watch.rs    |          |                         |
+//!  |   slow_poll.rs stall.rs      |          |                         |
 //!  +------------------------------+          +-------------------------+
 //! ```
 //!
@@ -99,6 +101,11 @@
 //! 6. Runs that repeat exactly (`docs/DETERMINISM.md`): `clock.rs` (a
 //!    virtual clock that jumps to the next deadline) → `schedule.rs` (FIFO,
 //!    or a seeded random pick among the runnable tasks) → `builder.rs`.
+//! 7. How the loop notices a task's mistakes (a lost waker, a slow poll,
+//!    busy waiting, a hang, a deadlock) and says so
+//!    (`docs/DIAGNOSTICS.md`): `diagnostics.rs` (the switches and the
+//!    reports) → `watch.rs` (what each poll is checked for) →
+//!    `slow_poll.rs` → `stall.rs` (when the loop has nothing to do).
 //!
 //! Then `trace/` ([`crate::trace`]): how both runtimes report what they
 //! do. The same programs on threads: [`crate::blocking`].
@@ -111,6 +118,7 @@ pub mod channel;
 mod child_wakers;
 mod clock;
 mod context;
+mod diagnostics;
 mod executor;
 mod io_source;
 mod join;
@@ -123,12 +131,15 @@ mod runtime;
 mod schedule;
 mod select;
 mod slab;
+mod slow_poll;
 mod spawn_blocking;
+mod stall;
 mod task;
 mod task_turn;
 mod timeout;
 mod timer;
 mod waker;
+mod watch;
 mod yield_now;
 
 pub(crate) use clock::virtual_elapsed;
@@ -137,6 +148,7 @@ pub use join_all::{JoinAll, join_all};
 
 pub use builder::Builder;
 pub use clock::now;
+pub use diagnostics::Diagnostics;
 pub use join_handle::JoinHandle;
 pub use runtime::{Runtime, spawn, spawn_named};
 pub use select::{Either, Select, select};

@@ -16,9 +16,9 @@
 
 use super::Builder;
 use super::context;
+use super::diagnostics::{Diagnostics, TaskLabel};
 use super::executor::Executor;
 use super::join_handle::JoinHandle;
-use crate::task_id::spawn_site;
 use crate::trace;
 use std::future::Future;
 use std::io;
@@ -89,6 +89,30 @@ impl Runtime {
         let _entered = context::enter(&self.executor);
         self.executor.run_until(pin!(future))
     }
+
+    /// Sets what this runtime's diagnostics watch for and whether they
+    /// print (see [`Diagnostics`]; the default follows the environment).
+    ///
+    /// ```
+    /// use duet::event_loop::{Diagnostics, Runtime};
+    ///
+    /// let rt = Runtime::new().unwrap();
+    /// rt.set_diagnostics(Diagnostics::off());
+    /// assert_eq!(rt.diagnostics(), Diagnostics::off());
+    /// ```
+    pub fn set_diagnostics(&self, diagnostics: Diagnostics) {
+        self.executor.watch.config.set(diagnostics);
+    }
+
+    /// What this runtime's diagnostics watch for.
+    ///
+    /// ```
+    /// let rt = duet::event_loop::Runtime::new().unwrap();
+    /// assert!(rt.diagnostics().lost_waker);
+    /// ```
+    pub fn diagnostics(&self) -> Diagnostics {
+        self.executor.watch.config.get()
+    }
 }
 
 impl Drop for Runtime {
@@ -142,8 +166,8 @@ where
     F::Output: 'static,
 {
     // Traces name the task after the line that spawned it.
-    let location = Location::caller();
-    context::expect_current("duet::event_loop::spawn").spawn(future, || spawn_site(location))
+    let label = TaskLabel::spawned(Location::caller());
+    context::expect_current("duet::event_loop::spawn").spawn(future, label)
 }
 
 /// As [`spawn`], with a name that traces show next to the task's number.
@@ -157,10 +181,12 @@ where
 /// assert!(events.iter().any(|e| e.task_name.as_deref() == Some("greeter")));
 /// # Ok::<(), std::io::Error>(())
 /// ```
+#[track_caller]
 pub fn spawn_named<F>(name: impl Into<String>, future: F) -> JoinHandle<F::Output>
 where
     F: Future + 'static,
     F::Output: 'static,
 {
-    context::expect_current("duet::event_loop::spawn_named").spawn(future, || name.into())
+    let label = TaskLabel::named(name.into(), Location::caller());
+    context::expect_current("duet::event_loop::spawn_named").spawn(future, label)
 }

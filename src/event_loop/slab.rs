@@ -149,6 +149,17 @@ impl<T> Slab<T> {
         entries
     }
 
+    /// Every entry, with its key, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (Key, &T)> {
+        self.slots.iter().enumerate().filter_map(|(index, slot)| {
+            let key = Key {
+                index: index as u32,
+                generation: slot.generation,
+            };
+            slot.entry.as_ref().map(|entry| (key, entry))
+        })
+    }
+
     /// How many entries the slab holds.
     pub(crate) fn len(&self) -> usize {
         self.len

@@ -29,8 +29,8 @@
 
 use super::channel::oneshot;
 use super::context;
+use super::diagnostics::TaskLabel;
 use super::join_handle::JoinHandle;
-use crate::task_id::spawn_site;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::thread;
 
@@ -76,7 +76,6 @@ where
         .unwrap_or_else(|error| {
             panic!("duet::event_loop::spawn_blocking: the OS refused a new thread: {error}")
         });
-    let name = move || format!("spawn_blocking {}", spawn_site(location));
     core.spawn_as(
         id,
         async move {
@@ -90,6 +89,6 @@ where
                 }
             }
         },
-        name,
+        TaskLabel::blocking(location),
     )
 }

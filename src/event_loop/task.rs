@@ -13,6 +13,7 @@
 
 use super::slab::{Key, Slab};
 use super::waker::TaskWaker;
+use super::watch::TaskWatch;
 use crate::JoinError;
 use std::any::Any;
 use std::future::Future;
@@ -79,6 +80,8 @@ pub(crate) struct Task {
     /// Set by `JoinHandle::abort`; the loop drops the future at its next
     /// turn instead of polling it.
     pub(crate) abort_requested: bool,
+    /// What the diagnostics keep about it (see `watch.rs`).
+    pub(crate) watch: TaskWatch,
 }
 
 /// Names a task in the [`TaskTable`]; see `slab.rs` for why it cannot go

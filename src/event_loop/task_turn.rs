@@ -20,6 +20,7 @@
 //! Read next: `runtime.rs` (`block_on`, which starts the loop).
 
 use super::budget::Budget;
+use super::diagnostics::Notes;
 use super::executor::Executor;
 use super::task::{Outcome, Stage, TaskFuture, TaskKey};
 use super::waker::TaskWaker;
@@ -49,11 +50,13 @@ impl Executor {
         };
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
-        let result = poll_with_budget(waker.id, || {
+        self.watch_poll_starts(key);
+        let (result, notes) = poll_with_budget(waker.id, || {
             catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(&mut cx)))
         });
+        self.watch_poll_ends();
         match result {
-            Ok(Poll::Pending) => self.put_back(key, future),
+            Ok(Poll::Pending) => self.put_back(key, future, &waker, notes),
             Ok(Poll::Ready(output)) => {
                 drop_catching_panic(future);
                 self.finish(key, Ok(output));
@@ -91,7 +94,9 @@ impl Executor {
 
     /// Returns a pending future to its slot, unless the task aborted
     /// itself during the poll: then it does not run past this `.await`.
-    fn put_back(&self, key: TaskKey, future: TaskFuture) {
+    /// (`waker` is the turn's copy and `notes` what the poll noted, for
+    /// the diagnostics.)
+    fn put_back(&self, key: TaskKey, future: TaskFuture, waker: &Arc<TaskWaker>, notes: Notes) {
         let mut tasks = self.tasks.borrow_mut();
         let task = tasks
             .get_mut(key)
@@ -101,6 +106,7 @@ impl Executor {
             self.cancel(key, future);
         } else {
             task.stage = Stage::Idle(future);
+            self.watch_pending(task, waker, notes);
         }
     }
 
@@ -155,24 +161,28 @@ impl Executor {
 /// Runs one poll of task `id`: with a fresh operation budget (see
 /// `budget.rs`), and, when tracing, between `PollStart` and `PollEnd`
 /// events, with the task marked as this thread's current one so that what
-/// it waits for is traced under its name.
+/// it waits for is traced under its name. Returns the poll's result and
+/// what it noted for the diagnostics.
+#[inline(always)]
 pub(crate) fn poll_with_budget<T>(
     id: TaskId,
     poll: impl FnOnce() -> std::thread::Result<Poll<T>>,
-) -> std::thread::Result<Poll<T>> {
-    let _budget = Budget::start();
+) -> (std::thread::Result<Poll<T>>, Notes) {
+    let budget = Budget::start();
     // The fast path. (Taking the traced path while tracing is off would
     // only be slower: every `emit` in it checks again.)
     if !trace::enabled() {
-        return poll();
+        let result = poll();
+        return (result, budget.finish());
     }
     trace::emit(|| (Some(id), EventKind::PollStart));
     let current = CurrentTask::enter(id);
     let result = poll();
     drop(current);
+    let notes = budget.finish();
     let ready = !matches!(result, Ok(Poll::Pending));
     trace::emit(|| (Some(id), EventKind::PollEnd { ready }));
-    result
+    (result, notes)
 }
 
 /// Drops `value`, catching a panic from its `Drop`. Returns the payload of

@@ -39,8 +39,9 @@
 
 use super::budget;
 use super::context;
+use super::diagnostics;
 use crate::task_id::TaskId;
-use crate::trace::{self, EventKind, WaitOn};
+use crate::trace::{self, WaitOn};
 use parking_lot::Mutex;
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -258,14 +259,7 @@ impl Sleep {
             return Poll::Ready(());
         }
         let remaining = self.deadline - now;
-        trace::emit(|| {
-            (
-                trace::current_task(),
-                EventKind::Wait {
-                    on: WaitOn::Timer { remaining },
-                },
-            )
-        });
+        diagnostics::waits_for(WaitOn::Timer { remaining });
         let executor = context::expect_current("duet::event_loop::sleep (polling a Sleep)");
         if let Some(registration) = &self.registration {
             // Still in the same runtime's table, and not fired: just make

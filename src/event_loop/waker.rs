@@ -21,6 +21,7 @@
 //! Read next: `executor.rs`, which takes keys off the queues and polls.
 
 use super::context;
+use super::diagnostics::{BLOCK_ON, TaskLabel};
 use super::reactor::Unparker;
 use super::task::TaskKey;
 use crate::task_id::TaskId;
@@ -90,6 +91,11 @@ impl RemoteQueue {
         self.receiver.try_iter()
     }
 
+    /// True if another thread has woken a task the loop has not yet taken in.
+    pub(crate) fn has_wakes(&self) -> bool {
+        !self.receiver.is_empty()
+    }
+
     /// After this, a wake from another thread is dropped instead of queued
     /// for a loop that will never read it. (Without it nothing breaks: a
     /// waker's `queued` flag, never cleared again, lets each waker queue
@@ -109,6 +115,10 @@ pub(crate) struct TaskWaker {
     /// is queued, and polled, once (docs/PITFALLS.md #6).
     queued: AtomicBool,
     remote: Arc<RemoteQueue>,
+    /// How a spawned task is named in diagnostics (`None` for `block_on`'s
+    /// future). It never changes, so it lives here rather than in the
+    /// task's slot, which the loop moves on every spawn and finish.
+    pub(crate) label: Option<TaskLabel>,
 }
 
 impl TaskWaker {
@@ -119,13 +129,23 @@ impl TaskWaker {
         id: TaskId,
         remote: Arc<RemoteQueue>,
         queued: bool,
+        label: Option<TaskLabel>,
     ) -> Arc<TaskWaker> {
         Arc::new(TaskWaker {
             key,
             id,
             queued: AtomicBool::new(queued),
             remote,
+            label,
         })
+    }
+
+    /// `task 3 "worker" (spawned at main.rs:12)`, or `block_on`'s future.
+    pub(crate) fn describe(&self) -> String {
+        match &self.label {
+            Some(label) => label.describe(self.id),
+            None => BLOCK_ON.to_string(),
+        }
     }
 
     /// Called by the loop just before it polls the task: from here on, a
@@ -138,6 +158,11 @@ impl TaskWaker {
     /// (tokio-rs/tokio#7632 is this bug, with the wrong ordering).
     pub(crate) fn clear_queued(&self) {
         self.queued.swap(false, Ordering::AcqRel);
+    }
+
+    /// True while the key sits on a run queue (for the diagnostics).
+    pub(crate) fn is_queued(&self) -> bool {
+        self.queued.load(Ordering::Acquire)
     }
 }
 

@@ -112,6 +112,17 @@ impl Export {
         match &event.kind {
             EventKind::Spawn => self.instant(track, at, "spawn"),
             EventKind::Cancelled { .. } => self.instant(track, at, &event.kind.to_string()),
+            // A diagnosis is a mark on the task's track: its kind names
+            // it, the full message goes in its arguments.
+            EventKind::Diagnosis { kind, message } => {
+                self.lines.push(format!(
+                    "{{\"ph\":\"i\",\"s\":\"t\",\"name\":\"diagnosis: {kind}\",\"pid\":{},\"tid\":{},\"ts\":{},\"args\":{{\"message\":\"{}\"}}}}",
+                    track.0,
+                    track.1,
+                    micros(at),
+                    escape(message)
+                ));
+            }
             EventKind::PollStart => {
                 self.close_wait(track, at);
                 self.running.insert(track, (at, "poll".to_string()));
@@ -270,7 +281,8 @@ impl Export {
 
     fn instant(&mut self, (pid, tid): Track, at: Duration, name: &str) {
         self.lines.push(format!(
-            "{{\"ph\":\"i\",\"s\":\"t\",\"name\":\"{name}\",\"pid\":{pid},\"tid\":{tid},\"ts\":{}}}",
+            "{{\"ph\":\"i\",\"s\":\"t\",\"name\":\"{}\",\"pid\":{pid},\"tid\":{tid},\"ts\":{}}}",
+            escape(name),
             micros(at)
         ));
     }

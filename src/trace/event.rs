@@ -130,6 +130,42 @@ pub enum EventKind {
     Unblock,
     /// A blocking task's thread finished.
     ThreadExit,
+    /// The event loop noticed a likely mistake in a task (see
+    /// `docs/DIAGNOSTICS.md`): `message` names the task, the mistake and
+    /// the fix, in the words printed after `duet: ` on stderr.
+    Diagnosis {
+        /// Which mistake.
+        kind: DiagnosisKind,
+        /// What the runtime says about it.
+        message: String,
+    },
+}
+
+/// The mistakes the event loop notices (see [`EventKind::Diagnosis`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum DiagnosisKind {
+    /// A task returned `Pending` and nobody but the runtime holds its waker.
+    LostWaker,
+    /// One poll held the loop longer than the slow-poll threshold.
+    SlowPoll,
+    /// A task woke itself (or yielded) on every poll for a long time.
+    BusyWait,
+    /// The loop has had nothing to do for a long time; what each task waits for.
+    Hang,
+    /// Nothing can ever wake any task: `block_on` panics.
+    Deadlock,
+}
+
+impl fmt::Display for DiagnosisKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DiagnosisKind::LostWaker => "lost waker",
+            DiagnosisKind::SlowPoll => "slow poll",
+            DiagnosisKind::BusyWait => "busy waiting",
+            DiagnosisKind::Hang => "hang",
+            DiagnosisKind::Deadlock => "deadlock",
+        })
+    }
 }
 
 /// What a pending event-loop task waits for.
@@ -293,6 +329,7 @@ impl fmt::Display for EventKind {
             EventKind::Block { on, target: None } => write!(f, "blocks in {on}"),
             EventKind::Unblock => f.write_str("unblocks"),
             EventKind::ThreadExit => f.write_str("thread exits"),
+            EventKind::Diagnosis { kind, message } => write!(f, "diagnosis ({kind}): {message}"),
         }
     }
 }

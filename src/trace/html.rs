@@ -227,6 +227,17 @@ fn section_json(out: &mut String, title: &str, events: &[Event]) {
                 );
                 marks.push(span("spawn", lane, at, at, "spawn".into(), detail));
             }
+            EventKind::Diagnosis { kind, message } => {
+                let detail = format!("{who}\nat {}: diagnosis ({kind})\n{message}", Millis(at));
+                marks.push(span(
+                    "tick",
+                    lane,
+                    at,
+                    at,
+                    format!("diagnosis: {kind}"),
+                    detail,
+                ));
+            }
             EventKind::Cancelled { .. } => {
                 let detail = format!(
                     "{who}

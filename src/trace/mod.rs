@@ -57,7 +57,7 @@ mod svg;
 
 pub use crate::task_id::TaskId;
 pub use chrome::write_chrome_json;
-pub use event::{Event, EventKind, WaitOn, WokenBy};
+pub use event::{DiagnosisKind, Event, EventKind, WaitOn, WokenBy};
 pub use html::render_html;
 pub use recorder::capture;
 pub use summary::{Blocked, RuntimeSummary, Summary};

@@ -175,7 +175,7 @@ impl Timeline {
                 EventKind::IoReady { .. } | EventKind::TimerFired { .. } => {
                     timeline.lanes[lane].ticks.push(event.at);
                 }
-                EventKind::Spawn | EventKind::Cancelled { .. } => {}
+                EventKind::Spawn | EventKind::Cancelled { .. } | EventKind::Diagnosis { .. } => {}
             }
         }
         // Whatever is still open runs to the end of the capture.

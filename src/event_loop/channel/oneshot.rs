@@ -8,7 +8,8 @@
 //!
 //! Read next: `../spawn_blocking.rs`.
 
-use crate::trace::{self, EventKind, WaitOn};
+use crate::event_loop::diagnostics;
+use crate::trace::{self, WaitOn};
 use parking_lot::Mutex;
 use std::future::Future;
 use std::pin::Pin;
@@ -155,14 +156,7 @@ impl<T> Future for Receiver<T> {
             Some(stored) if stored.will_wake(cx.waker()) => {}
             stored => *stored = Some(cx.waker().clone()),
         }
-        trace::emit(|| {
-            (
-                trace::current_task(),
-                EventKind::Wait {
-                    on: WaitOn::Channel,
-                },
-            )
-        });
+        diagnostics::waits_for(WaitOn::Channel);
         Poll::Pending
     }
 }

@@ -23,7 +23,8 @@
 //!
 //! Read next: `oneshot.rs`.
 
-use crate::trace::{self, EventKind, WaitOn};
+use crate::event_loop::diagnostics;
+use crate::trace::WaitOn;
 use std::collections::VecDeque;
 use std::task::Waker;
 
@@ -41,14 +42,7 @@ impl Waiters {
     /// Leaves `waker` to be woken, or refreshes it if `ticket` is still on
     /// the list (the latest waker wins: the future may have moved tasks).
     pub(super) fn register(&mut self, ticket: &mut Ticket, waker: &Waker) {
-        trace::emit(|| {
-            (
-                trace::current_task(),
-                EventKind::Wait {
-                    on: WaitOn::Channel,
-                },
-            )
-        });
+        diagnostics::waits_for(WaitOn::Channel);
         if let Some(number) = *ticket
             && let Some((_, stored)) = self.queue.iter_mut().find(|(n, _)| *n == number)
         {

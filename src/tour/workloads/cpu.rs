@@ -66,8 +66,16 @@ fn thread_per_task(tasks: usize, steps: u64) -> io::Result<Latencies> {
 /// The event loop: each task computes without an `.await`, so it keeps the
 /// one thread until it is done.
 fn event_loop(tasks: usize, steps: u64) -> io::Result<Latencies> {
-    use duet::event_loop::{Runtime, spawn};
-    Runtime::new()?.block_on(async {
+    use duet::event_loop::{Diagnostics, Runtime, spawn};
+    let rt = Runtime::new()?;
+    // These polls hold the loop on purpose: this workload measures what
+    // that costs. Without this line duet would rightly report them as
+    // slow polls (docs/DIAGNOSTICS.md).
+    rt.set_diagnostics(Diagnostics {
+        slow_poll: None,
+        ..Diagnostics::default()
+    });
+    rt.block_on(async {
         let start = Instant::now();
         let mut handles = Vec::with_capacity(tasks);
         for task in 0..tasks {

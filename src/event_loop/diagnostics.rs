@@ -1,0 +1,240 @@
+//! Diagnostics: the loop notices a learner's classic mistakes and says,
+//! in plain words, which task made it, what went wrong and how to fix it.
+//!
+//! Five mistakes are watched for (`docs/DIAGNOSTICS.md` has an example
+//! program of each):
+//!
+//! - a *lost waker*: a task returned `Pending` and nobody but the runtime
+//!   holds its waker, so nothing will ever wake it (`watch.rs`);
+//! - a *slow poll*: one poll held the loop, and so every other task, timer
+//!   and socket, for longer than a threshold (`watch.rs`);
+//! - *busy waiting*: a task woke itself on every poll, for a long time
+//!   (`watch.rs`);
+//! - a *hang*: the loop has had nothing to do for seconds; it says what
+//!   each task waits for, and when it can prove that nothing can ever
+//!   wake any task, `block_on` panics with the word `deadlock`
+//!   (`stall.rs`).
+//!
+//! This file holds what they share: the switches ([`Diagnostics`]), the
+//! name a task is reported by ([`TaskLabel`]), what a poll noted on its
+//! way (what it last waited for, whether it spent its budget), and where a
+//! report goes: a trace event every time, and a line on stderr, starting
+//! with `duet: `, the first time each task makes each mistake.
+//!
+//! Read next: `watch.rs`.
+
+use super::budget;
+use super::watch::Waiting;
+use crate::task_id::{TaskId, spawn_site};
+use crate::trace::{self, DiagnosisKind, EventKind, WaitOn};
+use std::fmt;
+use std::panic::Location;
+use std::sync::OnceLock;
+use std::time::Duration;
+
+/// What the event loop watches for, and whether it prints what it finds.
+///
+/// [`Diagnostics::default`] reads the environment once per process:
+/// `DUET_DIAGNOSTICS=0` turns the stderr lines off (the trace events stay);
+/// `DUET_SLOW_POLL_MS`, `DUET_BUSY_WAIT_MS` and `DUET_HANG_MS` set the
+/// thresholds in milliseconds (`0` turns that check off). A runtime takes
+/// its own copy with [`Runtime::set_diagnostics`](super::Runtime::set_diagnostics).
+///
+/// ```
+/// use duet::event_loop::{Diagnostics, Runtime};
+/// use std::time::Duration;
+///
+/// let rt = Runtime::new().unwrap();
+/// rt.set_diagnostics(Diagnostics {
+///     slow_poll: Some(Duration::from_millis(50)),
+///     print: false,
+///     ..Diagnostics::default()
+/// });
+/// assert_eq!(rt.block_on(async { 1 + 1 }), 2);
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Diagnostics {
+    /// Report a task that returned `Pending` with nobody holding its waker.
+    pub lost_waker: bool,
+    /// Report a single poll longer than this (default 20 ms).
+    pub slow_poll: Option<Duration>,
+    /// Report a task that has woken itself on every poll for this long
+    /// (default 200 ms).
+    pub busy_wait: Option<Duration>,
+    /// Say what every task waits for once the loop has had nothing to do
+    /// for this long (default 3 s).
+    pub hang: Option<Duration>,
+    /// Panic in `block_on` when nothing can ever wake any task.
+    pub deadlock_panics: bool,
+    /// Print each report once per task and kind on stderr (`duet: ...`).
+    pub print: bool,
+}
+
+impl Diagnostics {
+    /// Everything off: no checks, no reports, no deadlock panic.
+    ///
+    /// ```
+    /// let off = duet::event_loop::Diagnostics::off();
+    /// assert!(!off.lost_waker && off.slow_poll.is_none() && !off.print);
+    /// ```
+    pub fn off() -> Diagnostics {
+        Diagnostics {
+            lost_waker: false,
+            slow_poll: None,
+            busy_wait: None,
+            hang: None,
+            deadlock_panics: false,
+            print: false,
+        }
+    }
+}
+
+impl Default for Diagnostics {
+    /// Every check on, with thresholds and printing as the environment says.
+    fn default() -> Diagnostics {
+        static FROM_ENV: OnceLock<Diagnostics> = OnceLock::new();
+        *FROM_ENV.get_or_init(|| Diagnostics {
+            lost_waker: true,
+            slow_poll: threshold("DUET_SLOW_POLL_MS", 20),
+            busy_wait: threshold("DUET_BUSY_WAIT_MS", 200),
+            hang: threshold("DUET_HANG_MS", 3_000),
+            deadlock_panics: true,
+            print: std::env::var_os("DUET_DIAGNOSTICS").is_none_or(|value| value != "0"),
+        })
+    }
+}
+
+/// `NAME` in milliseconds, `0` meaning off; `default_ms` if unset or unreadable.
+fn threshold(name: &str, default_ms: u64) -> Option<Duration> {
+    let ms = std::env::var(name)
+        .ok()
+        .and_then(|value| value.trim().parse().ok())
+        .unwrap_or(default_ms);
+    (ms > 0).then(|| Duration::from_millis(ms))
+}
+
+/// How a task is named in traces and reports: where it was spawned, and
+/// its `spawn_named` name if it has one. Kept from the spawn on, because a
+/// report may come long after (a `&'static Location` costs no allocation).
+pub(crate) struct TaskLabel {
+    site: &'static Location<'static>,
+    name: Option<Box<str>>,
+    blocking: bool,
+}
+
+impl TaskLabel {
+    pub(crate) fn spawned(site: &'static Location<'static>) -> TaskLabel {
+        TaskLabel {
+            site,
+            name: None,
+            blocking: false,
+        }
+    }
+
+    pub(crate) fn named(name: String, site: &'static Location<'static>) -> TaskLabel {
+        TaskLabel {
+            site,
+            name: Some(name.into_boxed_str()),
+            blocking: false,
+        }
+    }
+
+    pub(crate) fn blocking(site: &'static Location<'static>) -> TaskLabel {
+        TaskLabel {
+            site,
+            name: None,
+            blocking: true,
+        }
+    }
+
+    /// Is this the task that waits for a `spawn_blocking` thread?
+    pub(crate) fn is_blocking(&self) -> bool {
+        self.blocking
+    }
+
+    /// `task 3 "worker" (spawned at main.rs:12)`.
+    pub(crate) fn describe(&self, id: TaskId) -> String {
+        let site = spawn_site(self.site);
+        match (&self.name, self.blocking) {
+            (Some(name), _) => format!("{id} \"{name}\" (spawned at {site})"),
+            (None, true) => format!("{id} (spawn_blocking at {site})"),
+            (None, false) => format!("{id} (spawned at {site})"),
+        }
+    }
+}
+
+/// The name traces show: the `spawn_named` name, else the spawn site.
+impl fmt::Display for TaskLabel {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match (&self.name, self.blocking) {
+            (Some(name), _) => f.write_str(name),
+            (None, true) => write!(f, "spawn_blocking {}", spawn_site(self.site)),
+            (None, false) => f.write_str(&spawn_site(self.site)),
+        }
+    }
+}
+
+/// How `block_on`'s own future is named in reports.
+pub(crate) const BLOCK_ON: &str = "the future given to block_on";
+
+/// What a poll noted on its way, read by the loop when it ends (kept in
+/// the budget's thread-local, `budget.rs`: the loop reads it in the access
+/// that ends the budget anyway).
+#[derive(Clone, Copy)]
+pub(crate) struct Notes {
+    /// The last thing the poll said it waits for (see [`waits_for`]).
+    pub(crate) wait: Option<Waiting>,
+    /// The poll used up its operation budget (real work, not a spin).
+    pub(crate) budget_spent: bool,
+}
+
+impl Notes {
+    /// The poll ended by yielding (or by running out of budget).
+    #[inline]
+    pub(crate) fn yielded(&self) -> bool {
+        matches!(self.wait, Some(Waiting::Turn))
+    }
+}
+
+/// Said by a future as it returns `Pending`: it now waits for `on`. The
+/// trace records it; the loop keeps it as what the task waits for.
+#[inline]
+pub(crate) fn waits_for(on: WaitOn) {
+    budget::note_wait(Waiting::of(on));
+    trace::emit(|| (trace::current_task(), EventKind::Wait { on }));
+}
+
+/// Which (task, kind) pairs have been printed: one bit per kind.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Reported(u8);
+
+impl Reported {
+    /// True the first time it is asked about `kind`.
+    fn first(&mut self, kind: DiagnosisKind) -> bool {
+        let bit = 1 << (kind as u8);
+        let first = self.0 & bit == 0;
+        self.0 |= bit;
+        first
+    }
+}
+
+/// Reports a diagnosis about task `id`: a trace event every time, and a
+/// line on stderr the first time this task makes this mistake (if the
+/// runtime's diagnostics print). `message` is only built if needed.
+pub(crate) fn report(
+    config: &Diagnostics,
+    id: TaskId,
+    kind: DiagnosisKind,
+    reported: &mut Reported,
+    message: impl FnOnce() -> String,
+) {
+    let print = reported.first(kind) && config.print;
+    if !print && !trace::enabled() {
+        return;
+    }
+    let message = message();
+    if print {
+        eprintln!("duet: {message}");
+    }
+    trace::emit(|| (Some(id), EventKind::Diagnosis { kind, message }));
+}

@@ -1,0 +1,182 @@
+//! Noticing a poll that holds the loop, without slowing a healthy one.
+//!
+//! Reading the clock costs 20 ns on a good day and 150 ns
+//! in some virtual machines: more than a cheap poll. So the loop reads
+//! it only at each park and at one look at the reactor in
+//! [`LOOKS_PER_READ`]. If the polls between two readings took longer
+//! than the threshold and there was one poll, that poll is named; if
+//! there were several, the loop times every poll for the next
+//! [`TIMED_TURNS`] turns, and names the slow one when it comes back. (So
+//! a blocking call in a loop is named; a one-off among others may not
+//! be.) The OS may also have kept the thread waiting for a core: on
+//! Linux that time (`/proc/thread-self/schedstat`) is not counted
+//! against the task.
+//!
+//! Read next: `stall.rs`.
+
+use super::diagnostics::{BLOCK_ON, report};
+use super::executor::Executor;
+use super::task::TaskKey;
+use crate::trace::DiagnosisKind;
+use std::fs::File;
+use std::os::unix::fs::FileExt;
+use std::time::{Duration, Instant};
+
+/// Reactor turns during which every poll is timed, after a slow stretch.
+const TIMED_TURNS: u32 = 1_000;
+/// A busy loop that never sleeps reads the clock at one look at the
+/// reactor in this many. (Such a loop looks every `EVENT_INTERVAL` polls,
+/// so a stretch between readings holds about a thousand polls at most.)
+const LOOKS_PER_READ: u32 = 16;
+
+impl Executor {
+    #[cold]
+    pub(crate) fn check_timed_poll(&self) {
+        let Some(start) = self.watch.poll_start.take() else {
+            return;
+        };
+        let held = start.elapsed();
+        if self
+            .watch
+            .config
+            .get()
+            .slow_poll
+            .is_some_and(|limit| held >= limit)
+        {
+            self.slow_poll(held);
+        }
+    }
+
+    /// The last poll held the loop for `held`, at least the threshold.
+    /// Reports it, unless the OS may have set the thread aside for long
+    /// enough to explain it.
+    #[cold]
+    fn slow_poll(&self, held: Duration) {
+        let Some(limit) = self.watch.config.get().slow_poll else {
+            return;
+        };
+        if self.set_aside_explains(held, limit) {
+            return;
+        }
+        let key = self.watch.last_polled.get();
+        let message = |who: String| {
+            format!(
+                "{who} held the loop for {:.1} ms in one poll: no other task, timer or socket \
+                 could run meanwhile. Something inside it blocks the thread (std::thread::sleep, \
+                 std::net, a file, a lock) or computes for long. Fix: move blocking work to \
+                 duet::event_loop::spawn_blocking, use the async versions \
+                 (duet::event_loop::sleep, duet::event_loop::net), and in a long loop \
+                 .await something (yield_now) now and then.",
+                held.as_secs_f64() * 1000.0
+            )
+        };
+        self.report_on(key, DiagnosisKind::SlowPoll, message);
+    }
+
+    /// Reports about task `key` (or `block_on`'s future), with its name.
+    fn report_on(&self, key: TaskKey, kind: DiagnosisKind, message: impl FnOnce(String) -> String) {
+        let config = self.watch.config.get();
+        let mut tasks = self.tasks.borrow_mut();
+        if let Some(task) = tasks.get_mut(key) {
+            let id = task.waker.id;
+            let who = task.waker.describe();
+            return report(&config, id, kind, &mut task.watch.reported, || message(who));
+        }
+        drop(tasks);
+        let mut block_on = self.watch.block_on.borrow_mut();
+        if let Some(waker) = block_on.0.upgrade()
+            && waker.key == key
+        {
+            report(&config, waker.id, kind, &mut block_on.1.reported, || {
+                message(BLOCK_ON.to_string())
+            });
+        }
+        // A detached task that finished in that very poll is gone from
+        // the table, its name with it: nothing left to report it by.
+    }
+
+    /// The loop is about to turn the reactor (`parks`: and sleep in it).
+    /// Returns the time, if it read the clock.
+    pub(crate) fn watch_turn_begins(&self, parks: bool) -> Option<Instant> {
+        let watch = &self.watch;
+        let limit = watch.config.get().slow_poll?;
+        if !parks && watch.timed_turns.get() == 0 {
+            // A look without sleeping comes every few dozen polls in a busy
+            // loop: read the clock at one look in LOOKS_PER_READ only.
+            let looks = watch.looks.get().wrapping_add(1);
+            watch.looks.set(looks);
+            if !looks.is_multiple_of(LOOKS_PER_READ) {
+                return None;
+            }
+        }
+        let now = Instant::now();
+        if let Some((start, polls)) = watch.turn_start.get()
+            && watch.polls.get() > polls
+        {
+            let (held, timed) = (now - start, watch.timed_turns.get());
+            if held < limit {
+                watch.timed_turns.set(timed.saturating_sub(1));
+            } else if timed != 0 {
+                watch.timed_turns.set(TIMED_TURNS); // each poll was timed
+            } else if watch.polls.get() == polls + 1 {
+                self.slow_poll(held); // one poll: it was that one
+            } else if !self.set_aside_explains(held, limit) {
+                watch.timed_turns.set(TIMED_TURNS); // one of several
+            }
+        }
+        if !parks {
+            // A look without sleeping is short: the next turn starts now.
+            watch.turn_start.set(Some((now, watch.polls.get())));
+            self.note_time_waited();
+        }
+        Some(now)
+    }
+
+    /// The loop woke from the reactor: the polls of a new turn begin.
+    pub(crate) fn watch_turn_ends(&self) {
+        if self.watch.config.get().slow_poll.is_some() {
+            let now = Instant::now();
+            self.watch
+                .turn_start
+                .set(Some((now, self.watch.polls.get())));
+            self.note_time_waited();
+        }
+    }
+
+    /// Could the OS have held the thread for long enough that `held` is
+    /// no longer over `limit`? Time spent waiting for a core is the OS's
+    /// doing, not the task's. What the thread waited since the last
+    /// reading (taken at the start of the turn when timing, else earlier,
+    /// or else the thread's start) bounds what it waited during the poll
+    /// or turn.
+    fn set_aside_explains(&self, held: Duration, limit: Duration) -> bool {
+        let now = self.waited_for_core();
+        let set_aside = match (self.watch.waited_before.get(), now) {
+            (Some(then), Some(now)) => now.saturating_sub(then),
+            (None, Some(now)) => now,    // no reading yet: all its life
+            (_, None) => Duration::ZERO, // not Linux: trust the clock
+        };
+        self.watch.waited_before.set(now);
+        held.saturating_sub(set_aside) < limit
+    }
+
+    fn note_time_waited(&self) {
+        if self.watch.timed_turns.get() != 0 {
+            self.watch.waited_before.set(self.waited_for_core());
+        }
+    }
+
+    /// How long this thread has waited for a core in its life, on Linux
+    /// (the second number in `/proc/thread-self/schedstat`).
+    fn waited_for_core(&self) -> Option<Duration> {
+        let mut file = self.watch.schedstat.borrow_mut();
+        let file = file
+            .get_or_insert_with(|| File::open("/proc/thread-self/schedstat").ok())
+            .as_ref()?;
+        let mut buffer = [0u8; 96];
+        let n = file.read_at(&mut buffer, 0).ok()?;
+        let text = std::str::from_utf8(&buffer[..n]).ok()?;
+        let nanos = text.split_whitespace().nth(1)?.parse().ok()?;
+        Some(Duration::from_nanos(nanos))
+    }
+}

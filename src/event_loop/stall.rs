@@ -1,0 +1,235 @@
+//! A hang that explains itself, and a deadlock that fails instead of hanging.
+//!
+//! A *stall* begins when the loop parks with no poll since its last park
+//! and nothing to run. While no timer is pending (a pending timer means
+//! the program has planned to go on), the loop watches the stall:
+//!
+//! 1. After [`PROOF_AFTER`] it tries to prove a deadlock. A task runs
+//!    again only if someone calls its waker, so if no copy of any waker
+//!    exists outside the runtime, except the copies that tasks keep to be
+//!    woken when *another task* finishes (a `JoinHandle`'s), then nothing
+//!    can ever wake anyone: no timer, no socket, no `spawn_blocking` and
+//!    no other thread holds one (each would hold a copy). The strong
+//!    counts of the wakers say exactly that. `block_on` then panics with
+//!    a report that says `deadlock`, instead of hanging forever.
+//!    (A `block_on` future whose waker nobody holds is proven stuck at
+//!    once, whatever else is pending.)
+//! 2. After the `hang` threshold it prints, once, what every task waits
+//!    for, in the trace's words. Not while a task waits for a socket (a
+//!    server between clients waits for the world, not for a bug) or for a
+//!    `spawn_blocking` thread.
+//!
+//! Read next: `src/trace/mod.rs`, where every report also goes.
+
+use super::diagnostics::{BLOCK_ON, TaskLabel, report};
+use super::executor::Executor;
+use super::task::Stage;
+use super::waker::TaskWaker;
+use super::watch::{BLOCK_ON_REFS, TaskWatch, Waiting};
+use crate::trace::{self, DiagnosisKind, EventKind};
+use std::collections::HashMap;
+use std::fmt::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// How long the loop waits, with nothing to do, before it tries to prove
+/// a deadlock (a scan of every task: not for every short idle moment).
+const PROOF_AFTER: Duration = Duration::from_millis(20);
+
+/// The current stall, if the loop is in one.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Stall {
+    /// `Watch::polls` when the stall began: any new poll ends it.
+    polls: u64,
+    since: Option<Instant>,
+    proof_tried: bool,
+    hang_reported: bool,
+}
+
+impl Executor {
+    /// The loop is about to park for at most `timeout`. Watches the stall
+    /// and returns how long to park (never longer than `timeout`).
+    ///
+    /// # Panics
+    /// With the deadlock report, when it proves that `block_on` can never
+    /// finish (and the runtime's diagnostics allow the panic).
+    pub(crate) fn watch_park(&self, timeout: Option<Duration>) -> Option<Duration> {
+        let now = self.watch_turn_begins(true).unwrap_or_else(Instant::now);
+        let config = self.watch.config.get();
+        if !config.deadlock_panics && config.hang.is_none() {
+            return timeout;
+        }
+        let mut stall = self.watch.stall.get();
+        if stall.since.is_none() || stall.polls != self.watch.polls.get() {
+            stall = Stall {
+                polls: self.watch.polls.get(),
+                since: Some(now),
+                ..Stall::default()
+            };
+        }
+        let age = now - stall.since.unwrap_or(now);
+        let block_on_stuck = self.running_block_on().is_some_and(|waker| {
+            self.nobody_else_holds(&waker, BLOCK_ON_REFS + 1) // + this upgrade
+        });
+        let mut next_look = None;
+        if timeout.is_none() || block_on_stuck {
+            if !stall.proof_tried && (age >= PROOF_AFTER || block_on_stuck) {
+                stall.proof_tried = true;
+                let everyone_stuck = self.nothing_can_wake();
+                if config.deadlock_panics && (block_on_stuck || everyone_stuck) {
+                    self.watch.stall.set(stall);
+                    self.deadlock(everyone_stuck);
+                }
+            } else if !stall.proof_tried {
+                next_look = Some(PROOF_AFTER - age);
+            }
+        }
+        if timeout.is_none()
+            && let Some(hang) = config.hang
+            && !stall.hang_reported
+        {
+            if age >= hang {
+                stall.hang_reported = true;
+                self.report_hang(age);
+            } else {
+                next_look = Some(next_look.map_or(hang - age, |t: Duration| t.min(hang - age)));
+            }
+        }
+        self.watch.stall.set(stall);
+        match (timeout, next_look) {
+            (Some(t), Some(n)) => Some(t.min(n)),
+            (t, n) => t.or(n),
+        }
+    }
+
+    fn running_block_on(&self) -> Option<Arc<TaskWaker>> {
+        self.watch.block_on.borrow().0.upgrade()
+    }
+
+    /// True if every waker's copies are the runtime's own or `JoinHandle`
+    /// waiters' kept in the task table: then no one can ever wake a task.
+    fn nothing_can_wake(&self) -> bool {
+        if !self.run_queue.borrow().is_empty() || self.remote.has_wakes() {
+            return false;
+        }
+        let Some(block_on) = self.running_block_on() else {
+            return false;
+        };
+        let tasks = self.tasks.borrow();
+        let mut joiners: HashMap<*const (), usize> = HashMap::new();
+        for (_, task) in tasks.iter() {
+            if let Some(waker) = &task.join_waker {
+                *joiners.entry(waker.data()).or_default() += 1;
+            }
+        }
+        let only_joiners = |waker: &Arc<TaskWaker>, own: usize| {
+            let pointer = Arc::as_ptr(waker).cast::<()>();
+            let joined = joiners.get(&pointer).copied().unwrap_or(0);
+            Arc::strong_count(waker) == own + joined && !waker.is_queued()
+        };
+        only_joiners(&block_on, BLOCK_ON_REFS + 1)
+            && tasks.iter().all(|(_, task)| {
+                matches!(task.stage, Stage::Finished(_)) || only_joiners(&task.waker, 1)
+            })
+    }
+
+    fn deadlock(&self, everyone_stuck: bool) -> ! {
+        let mut message = String::from("deadlock: block_on can never finish. ");
+        message.push_str(if everyone_stuck {
+            "Every task waits for another task, and nothing else (no timer, socket, \
+             spawn_blocking or other thread) holds a waker that could wake one."
+        } else {
+            "Nobody holds the waker of the future given to block_on, so nothing can wake it."
+        });
+        message.push_str(&self.who_waits_for_what());
+        message.push_str(
+            "\nFix: make sure every wait ends: a task must not await a JoinHandle of a task \
+             that (directly or not) awaits it, and a future that returns Pending must first \
+             hand cx.waker() to what will wake it.",
+        );
+        let id = self.running_block_on().map(|waker| waker.id);
+        trace::emit(|| {
+            (
+                id,
+                EventKind::Diagnosis {
+                    kind: DiagnosisKind::Deadlock,
+                    message: message.clone(),
+                },
+            )
+        });
+        panic!("duet: {message}");
+    }
+
+    fn report_hang(&self, age: Duration) {
+        let Some(block_on) = self.running_block_on() else {
+            return;
+        };
+        let on_socket = |watch: &TaskWatch| {
+            matches!(
+                watch.waits_on,
+                Some(Waiting::Readable(_) | Waiting::Writable(_))
+            )
+        };
+        let outside_world = on_socket(&self.watch.block_on.borrow().1)
+            || self.tasks.borrow().iter().any(|(_, task)| {
+                !matches!(task.stage, Stage::Finished(_))
+                    && (on_socket(&task.watch)
+                        || task
+                            .waker
+                            .label
+                            .as_ref()
+                            .is_some_and(TaskLabel::is_blocking))
+            });
+        if outside_world {
+            return;
+        }
+        let config = self.watch.config.get();
+        let mut reported = self.watch.block_on.borrow().1.reported;
+        report(
+            &config,
+            block_on.id,
+            DiagnosisKind::Hang,
+            &mut reported,
+            || {
+                format!(
+                    "nothing has happened for {:.1} s and block_on is still waiting. \
+                 What every task waits for:{}",
+                    age.as_secs_f64(),
+                    self.who_waits_for_what().replace('\n', "\nduet: ")
+                )
+            },
+        );
+        self.watch.block_on.borrow_mut().1.reported = reported;
+    }
+
+    /// One line per waiting task (and `block_on`'s future) saying what it
+    /// waits for.
+    fn who_waits_for_what(&self) -> String {
+        let mut lines = String::new();
+        if let Some(block_on) = self.running_block_on() {
+            let watch = &self.watch.block_on.borrow().1;
+            let stuck = self.nobody_else_holds(&block_on, BLOCK_ON_REFS + 1);
+            let _ = write!(lines, "\n  {BLOCK_ON} {}", waits(watch, stuck));
+        }
+        for (_, task) in self.tasks.borrow().iter() {
+            if matches!(task.stage, Stage::Finished(_)) {
+                continue;
+            }
+            let stuck = self.nobody_else_holds(&task.waker, 1);
+            let who = task.waker.describe();
+            let _ = write!(lines, "\n  {who} {}", waits(&task.watch, stuck));
+        }
+        lines
+    }
+}
+
+/// "waits for task 4 to finish", in the trace's words.
+fn waits(watch: &TaskWatch, stuck: bool) -> String {
+    match (stuck, watch.waits_on) {
+        (true, _) => "waits, but nobody holds its waker: it can never run again".to_string(),
+        (false, Some(on)) => format!("waits for {on}"),
+        (false, None) => "waits for whoever holds its waker (not a duet timer, socket, \
+                          channel or task: a future of your own, or another thread)"
+            .to_string(),
+    }
+}
