@@ -25,7 +25,7 @@
 //! 2. This file, then what both runtimes share: [`JoinError`]
 //!    (`join_error.rs`), the channel errors (`channel_error.rs`) and
 //!    [`TaskId`] (`task_id.rs`).
-//! 3. [`blocking`] (`blocking/mod.rs`, `net.rs`, `channel.rs`): threads,
+//! 3. [`blocking`] (`blocking/mod.rs`, `net/`, `channel.rs`): threads,
 //!    `sleep`, sockets and channels as std gives them.
 //! 4. [`event_loop`]: its module doc draws the loop's three layers (the
 //!    executor, the reactor and its I/O types, the leaf futures built on

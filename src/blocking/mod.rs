@@ -31,7 +31,7 @@
 //! - [`net`]: `TcpListener` and `TcpStream`, thin wrappers over `std::net`.
 //! - [`channel`]: `bounded`, `unbounded` and `oneshot`, over crossbeam.
 //!
-//! Read next: `net.rs`, then `channel.rs`; then `event_loop/mod.rs`
+//! Read next: `net/mod.rs`, then `channel.rs`; then `event_loop/mod.rs`
 //! ([`crate::event_loop`]), which runs the same programs on one thread by
 //! never letting a task sleep in the kernel.
 
