@@ -49,11 +49,11 @@
 //!  |   task.rs      waker.rs      | -------> | types: waits for the    |
 //!  |   executor.rs  task_turn.rs  |          | kernel (epoll, via mio) |
 //!  |   runtime.rs   context.rs    |   wake   |   reactor.rs            |
-//!  |   join_handle.rs budget.rs   | <------- |   precise_wakeup.rs     |
-//!  |   slab.rs                    |          |   io_source.rs          |
-//!  |   clock.rs schedule.rs       |          |   net/ (TcpListener,    |
-//!  |   builder.rs                 |          |     TcpStream, halves)  |
-//!  |   diagnostics.rs watch.rs    |          |                         |
+//!  |   join_handle.rs budget.rs   | <------- |   sources.rs            |
+//!  |   slab.rs                    |          |   precise_wakeup.rs     |
+//!  |   clock.rs schedule.rs       |          |   io_source.rs          |
+//!  |   builder.rs                 |          |   net/ (TcpListener,    |
+//!  |   diagnostics.rs watch.rs    |          |     TcpStream, halves)  |
 //!  |   slow_poll.rs stall.rs      |          |                         |
 //!  +------------------------------+          +-------------------------+
 //! ```
@@ -86,6 +86,7 @@
 //!    (the table whose keys cannot go stale).
 //! 3. The reactor and its I/O types: `reactor.rs` (sleeping in the kernel
 //!    until a socket, a timer or another thread needs the loop) →
+//!    `sources.rs` (what it keeps per socket: readiness and waiters) →
 //!    `precise_wakeup.rs` (a timerfd, so a park ends on the deadline's
 //!    microsecond, not the next millisecond) →
 //!    `io_source.rs` (the edge-triggered read/write discipline) → `net/`
@@ -132,6 +133,7 @@ mod schedule;
 mod select;
 mod slab;
 mod slow_poll;
+mod sources;
 mod spawn_blocking;
 mod stall;
 mod task;
