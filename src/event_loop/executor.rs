@@ -8,8 +8,10 @@
 //!    sockets, timers or wakes from other threads.
 //! 2. If nothing is runnable, *park*: sleep in `epoll_wait` (the reactor)
 //!    until the earliest timer is due, a socket is ready or another thread
-//!    wakes a task. Then fire the due timers and take in the remote wakes,
-//!    which puts their tasks on the run queue. Go back to 1.
+//!    wakes a task. Then take in the remote wakes, fire the due timers and,
+//!    last, wake the tasks that yielded (see "deferred" below), which puts
+//!    them all on the run queue. (Under a virtual clock, a pending timer is
+//!    fired at once instead of sleeping: `clock.rs`.) Go back to 1.
 //! 3. If the key is a spawned task's, poll that task once (`task_turn.rs`).
 //! 4. If it is the `block_on` future's own key, poll that future; when it
 //!    is `Ready`, the loop ends and `run_until` returns its output.
