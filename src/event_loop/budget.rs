@@ -86,7 +86,7 @@ impl Budget {
     pub(crate) fn finish(self) -> Notes {
         let notes = POLL.with(|poll| Notes {
             wait: poll.wait.get(),
-            // Used up: the poll did real work (128 operations), whatever
+            // Used up: the poll did real work (64 operations), whatever
             // it did next.
             budget_spent: poll.left.replace(self.previous) == Some(0),
         });
@@ -104,7 +104,7 @@ impl Drop for Budget {
 
 /// Said by a future as it returns `Pending` (through
 /// `diagnostics::waits_for`): it now waits for `on`.
-#[inline]
+#[inline(always)]
 pub(crate) fn note_wait(on: Waiting) {
     let _ = POLL.try_with(|poll| poll.wait.set(Some(on)));
 }

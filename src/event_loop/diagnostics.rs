@@ -198,7 +198,7 @@ impl Notes {
 
 /// Said by a future as it returns `Pending`: it now waits for `on`. The
 /// trace records it; the loop keeps it as what the task waits for.
-#[inline]
+#[inline(always)]
 pub(crate) fn waits_for(on: WaitOn) {
     budget::note_wait(Waiting::of(on));
     trace::emit(|| (trace::current_task(), EventKind::Wait { on }));

@@ -67,7 +67,7 @@ pub(crate) enum Waiting {
 }
 
 impl Waiting {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn of(on: WaitOn) -> Waiting {
         match on {
             WaitOn::Readable { fd } => Waiting::Readable(fd),
