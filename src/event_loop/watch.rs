@@ -180,7 +180,7 @@ impl Executor {
     /// A spawned task returned `Pending` (and is back in its slot);
     /// `waker` is the turn's copy, `notes` what the poll noted. The common
     /// case costs a few loads, a store and a counter compare.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn watch_pending(&self, task: &mut Task, waker: &Arc<TaskWaker>, notes: Notes) {
         let spun = notes.idle_yield || waker.is_queued();
         if spun {
@@ -234,7 +234,7 @@ impl Executor {
 
     /// `block_on`'s future returned `Pending`. As `watch_pending`, with
     /// the reports out of line.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn watch_block_on_pending(&self, waker: &Arc<TaskWaker>, notes: Notes) {
         let spun = notes.idle_yield || waker.is_queued();
         let mut block_on = self.watch.block_on.borrow_mut();
