@@ -46,8 +46,8 @@ use std::task::{Context, Poll};
 pub(crate) const OPERATIONS_PER_POLL: u32 = 64;
 
 /// What the running poll has left to spend, and what it said it waits
-/// for: one thread-local, so the loop reads both in the access that
-/// restores the budget (see `diagnostics.rs`, `Notes`).
+/// for: one thread-local. The loop reads what it waits for only when the
+/// task did not spin (see `watch.rs`).
 struct PollState {
     /// `None`: not inside a task poll, no limit.
     left: Cell<Option<u32>>,
@@ -84,11 +84,13 @@ impl Budget {
     /// poll noted.
     #[inline]
     pub(crate) fn finish(self) -> Notes {
-        let notes = POLL.with(|poll| Notes {
-            wait: poll.wait.get(),
-            // Used up: the poll did real work (128 operations), whatever
+        let notes = POLL.with(|poll| {
+            // Used up: the poll did real work (64 operations), whatever
             // it did next.
-            budget_spent: poll.left.replace(self.previous) == Some(0),
+            let spent = poll.left.replace(self.previous) == Some(0);
+            Notes {
+                idle_yield: !spent && matches!(poll.wait.get(), Some(Waiting::Turn)),
+            }
         });
         std::mem::forget(self); // the budget is already restored
         notes
@@ -102,9 +104,16 @@ impl Drop for Budget {
     }
 }
 
+/// What the poll that just ended last said it waits for (read after
+/// `Budget::finish`, before the next poll starts).
+#[inline(always)]
+pub(crate) fn last_wait() -> Option<Waiting> {
+    POLL.try_with(|poll| poll.wait.get()).ok().flatten()
+}
+
 /// Said by a future as it returns `Pending` (through
 /// `diagnostics::waits_for`): it now waits for `on`.
-#[inline]
+#[inline(always)]
 pub(crate) fn note_wait(on: Waiting) {
     let _ = POLL.try_with(|poll| poll.wait.set(Some(on)));
 }

@@ -177,28 +177,20 @@ impl fmt::Display for TaskLabel {
 /// How `block_on`'s own future is named in reports.
 pub(crate) const BLOCK_ON: &str = "the future given to block_on";
 
-/// What a poll noted on its way, read by the loop when it ends (kept in
-/// the budget's thread-local, `budget.rs`: the loop reads it in the access
-/// that ends the budget anyway).
+/// What a poll noted on its way, read by the loop when it ends, in the
+/// access to the budget's thread-local that ends the budget anyway
+/// (`budget.rs`).
 #[derive(Clone, Copy)]
 pub(crate) struct Notes {
-    /// The last thing the poll said it waits for (see [`waits_for`]).
-    pub(crate) wait: Option<Waiting>,
-    /// The poll used up its operation budget (real work, not a spin).
-    pub(crate) budget_spent: bool,
-}
-
-impl Notes {
-    /// The poll ended by yielding (or by running out of budget).
-    #[inline]
-    pub(crate) fn yielded(&self) -> bool {
-        matches!(self.wait, Some(Waiting::Turn))
-    }
+    /// The poll ended by yielding without having used up its operation
+    /// budget (a yield after real work is no spin). What it last said it
+    /// waits for stays in the budget's thread-local (`budget::last_wait`).
+    pub(crate) idle_yield: bool,
 }
 
 /// Said by a future as it returns `Pending`: it now waits for `on`. The
 /// trace records it; the loop keeps it as what the task waits for.
-#[inline]
+#[inline(always)]
 pub(crate) fn waits_for(on: WaitOn) {
     budget::note_wait(Waiting::of(on));
     trace::emit(|| (trace::current_task(), EventKind::Wait { on }));

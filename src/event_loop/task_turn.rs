@@ -96,6 +96,8 @@ impl Executor {
     /// itself during the poll: then it does not run past this `.await`.
     /// (`waker` is the turn's copy and `notes` what the poll noted, for
     /// the diagnostics.)
+    // Inlined into the turn: it runs after every pending poll.
+    #[inline(always)]
     fn put_back(&self, key: TaskKey, future: TaskFuture, waker: &Arc<TaskWaker>, notes: Notes) {
         let mut tasks = self.tasks.borrow_mut();
         let task = tasks

@@ -19,10 +19,12 @@
 //!   mean real work, see `budget.rs`), extends the task's *streak*. Only
 //!   every [`SPIN_CHECK`] polls of a streak is the clock read.
 //!
-//! What a poll said it waits for comes back with its budget
-//! (`poll_with_budget` in `task_turn.rs` returns the poll's [`Notes`]),
-//! and is kept in the task's slot, compacted to a [`Waiting`], only when
-//! the task waits.
+//! Whether a poll yielded without spending its budget comes back with
+//! the budget (`poll_with_budget` in `task_turn.rs` returns the poll's
+//! [`Notes`]). What it said it waits for stays in the budget's
+//! thread-local, and is copied to the task's slot, compacted to a
+//! [`Waiting`], only when the task waits: a spinning task never pays
+//! for it.
 //!
 //! Read next: `slow_poll.rs`.
 
@@ -67,7 +69,7 @@ pub(crate) enum Waiting {
 }
 
 impl Waiting {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn of(on: WaitOn) -> Waiting {
         match on {
             WaitOn::Readable { fd } => Waiting::Readable(fd),
@@ -178,9 +180,9 @@ impl Executor {
     /// A spawned task returned `Pending` (and is back in its slot);
     /// `waker` is the turn's copy, `notes` what the poll noted. The common
     /// case costs a few loads, a store and a counter compare.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn watch_pending(&self, task: &mut Task, waker: &Arc<TaskWaker>, notes: Notes) {
-        let spun = (notes.yielded() && !notes.budget_spent) || waker.is_queued();
+        let spun = notes.idle_yield || waker.is_queued();
         if spun {
             task.watch.streak = task.watch.streak.saturating_add(1);
             if task.watch.streak.is_multiple_of(SPIN_CHECK) {
@@ -190,7 +192,7 @@ impl Executor {
         }
         // Only a task that waits needs to say what for (a hang report
         // reads it); a spinning one is runnable anyway.
-        task.watch.waits_on = notes.wait;
+        task.watch.waits_on = super::budget::last_wait();
         if task.watch.streak != 0 {
             self.end_streak(&mut task.watch, waker.id);
         }
@@ -232,9 +234,9 @@ impl Executor {
 
     /// `block_on`'s future returned `Pending`. As `watch_pending`, with
     /// the reports out of line.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn watch_block_on_pending(&self, waker: &Arc<TaskWaker>, notes: Notes) {
-        let spun = (notes.yielded() && !notes.budget_spent) || waker.is_queued();
+        let spun = notes.idle_yield || waker.is_queued();
         let mut block_on = self.watch.block_on.borrow_mut();
         let watch = &mut block_on.1;
         if spun {
@@ -244,7 +246,7 @@ impl Executor {
             }
             return;
         }
-        watch.waits_on = notes.wait;
+        watch.waits_on = super::budget::last_wait();
         if watch.streak != 0 {
             self.end_streak(watch, waker.id);
         }
