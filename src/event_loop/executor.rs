@@ -305,7 +305,8 @@ impl Executor {
             || WokenBy::Turn,
             || deferred.drain(..).for_each(Waker::wake),
         );
-        // Keep the (now empty) allocation for the next yields.
+        // Put the (now empty) list back, to reuse its allocation, and keep
+        // any waker a wake above deferred anew: it waits for the next look.
         let newly_deferred = self.deferred.replace(deferred);
         self.deferred.borrow_mut().extend(newly_deferred);
     }
