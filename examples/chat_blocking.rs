@@ -296,7 +296,7 @@ fn hub(messages: Receiver<Message>) {
                 Message::Leave { id } => chat.leave(id),
             }
             run += 1;
-            next = if run < chat::RUN && !chat.may_be_behind() {
+            next = if chat.may_take_more(run) {
                 messages.try_recv()
             } else {
                 None

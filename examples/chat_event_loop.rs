@@ -63,7 +63,7 @@ mod cli;
 use chat::{Doorbell, Outbox};
 use duet::event_loop::channel::{Receiver, Sender, bounded};
 use duet::event_loop::net::{ReadHalf, TcpListener, TcpStream, WriteHalf};
-use duet::event_loop::{Runtime, sleep, spawn_named, timeout};
+use duet::event_loop::{Runtime, sleep, spawn_named, timeout, yield_now};
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -292,7 +292,10 @@ async fn hub(messages: Receiver<Message>) {
                 Message::Leave { id } => chat.leave(id),
             }
             run += 1;
-            next = if run < chat::RUN && !chat.may_be_behind() {
+            if chat.owes_a_turn() {
+                yield_now().await; // the OS preempts a thread; a task yields
+            }
+            next = if chat.may_take_more(run) {
                 messages.try_recv()
             } else {
                 None

@@ -138,6 +138,13 @@ pub fn sanitize(text: &str) -> String {
 /// than `BEHIND` bytes plus one message's worth (a line, a notice).
 pub const RUN: usize = 256;
 
+/// How many lines the hub queues in outboxes (a message to a thousand
+/// clients is a thousand) before [`Hub::owes_a_turn`] says so. A thread
+/// is preempted by the OS when its time is up; a task on the event loop
+/// must hand the loop back itself, or every other task waits for it.
+#[allow(dead_code)] // the blocking hub is preempted: it never asks
+pub const TURN: usize = 4_096;
+
 /// One client's queue of bytes to write, shared by the hub (which
 /// appends) and the client's writer (which takes them all at once).
 #[derive(Default)]
@@ -262,6 +269,8 @@ pub struct Hub<D> {
     /// Clients whose outbox was empty and has bytes now: their writers
     /// are woken by [`Hub::ring_doorbells`].
     to_wake: Vec<u64>,
+    /// Lines queued in outboxes since [`Hub::owes_a_turn`] last said yes.
+    delivered: usize,
 }
 
 impl<D> Default for Hub<D> {
@@ -270,6 +279,7 @@ impl<D> Default for Hub<D> {
             clients: BTreeMap::new(),
             watch: false,
             to_wake: Vec::new(),
+            delivered: 0,
         }
     }
 }
@@ -303,6 +313,23 @@ impl<D: Doorbell> Hub<D> {
         if self.clients.remove(&id).is_some() {
             self.broadcast(None, &format!("* client {id} left\n"));
         }
+    }
+
+    /// Whether this run may take another message: it has handled fewer
+    /// than [`RUN`] (`run` so far), and no outbox may be behind.
+    pub fn may_take_more(&self, run: usize) -> bool {
+        run < RUN && !self.may_be_behind()
+    }
+
+    /// Whether the hub has queued [`TURN`] lines since it last asked:
+    /// time to let the other tasks run (the event loop's hub yields).
+    #[allow(dead_code)] // the blocking hub is preempted: it never asks
+    pub fn owes_a_turn(&mut self) -> bool {
+        let owes = self.delivered >= TURN;
+        if owes {
+            self.delivered = 0;
+        }
+        owes
     }
 
     /// Whether an outbox may have gone over [`BEHIND`] since the hub last
@@ -365,6 +392,7 @@ impl<D: Doorbell> Hub<D> {
         for (&id, client) in &self.clients {
             if Some(id) != from {
                 let (unsent, wake) = client.outbox.push(line.as_bytes());
+                self.delivered += 1;
                 self.watch |= unsent > BEHIND;
                 if wake {
                     self.to_wake.push(id);

@@ -36,7 +36,6 @@
 
 use super::context;
 use super::diagnostics::Notes;
-use super::watch::Waiting;
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
@@ -45,21 +44,20 @@ use std::task::{Context, Poll};
 /// that the turn stays short (64 reads of 4 KiB is a quarter megabyte).
 pub(crate) const OPERATIONS_PER_POLL: u32 = 64;
 
-/// What the running poll has left to spend, and what it said it waits
-/// for: one thread-local. The loop reads what it waits for only when the
-/// task did not spin (see `watch.rs`).
+/// What the running poll has left to spend, and whether it has waited on
+/// a channel (for the diagnostics, see `watch.rs`): one thread-local.
 struct PollState {
     /// `None`: not inside a task poll, no limit.
     left: Cell<Option<u32>>,
-    /// What the poll last said it waits for (`diagnostics::waits_for`).
-    wait: Cell<Option<Waiting>>,
+    /// The poll left its waker with a channel (`diagnostics::waits_for`).
+    on_channel: Cell<bool>,
 }
 
 thread_local! {
     static POLL: PollState = const {
         PollState {
             left: Cell::new(None),
-            wait: Cell::new(None),
+            on_channel: Cell::new(false),
         }
     };
 }
@@ -73,7 +71,7 @@ impl Budget {
     #[inline]
     pub(crate) fn start() -> Budget {
         POLL.with(|poll| {
-            poll.wait.set(None);
+            poll.on_channel.set(false);
             Budget {
                 previous: poll.left.replace(Some(OPERATIONS_PER_POLL)),
             }
@@ -84,13 +82,10 @@ impl Budget {
     /// poll noted.
     #[inline]
     pub(crate) fn finish(self) -> Notes {
-        let notes = POLL.with(|poll| {
-            // Used up: the poll did real work (64 operations), whatever
-            // it did next.
-            let spent = poll.left.replace(self.previous) == Some(0);
-            Notes {
-                idle_yield: !spent && matches!(poll.wait.get(), Some(Waiting::Turn)),
-            }
+        let notes = POLL.with(|poll| Notes {
+            // Used up: the poll did real work (64 operations).
+            spent: poll.left.replace(self.previous) == Some(0),
+            on_channel: poll.on_channel.get(),
         });
         std::mem::forget(self); // the budget is already restored
         notes
@@ -104,18 +99,11 @@ impl Drop for Budget {
     }
 }
 
-/// What the poll that just ended last said it waits for (read after
-/// `Budget::finish`, before the next poll starts).
+/// Said by a channel as its future returns `Pending` (through
+/// `diagnostics::waits_for`).
 #[inline(always)]
-pub(crate) fn last_wait() -> Option<Waiting> {
-    POLL.try_with(|poll| poll.wait.get()).ok().flatten()
-}
-
-/// Said by a future as it returns `Pending` (through
-/// `diagnostics::waits_for`): it now waits for `on`.
-#[inline(always)]
-pub(crate) fn note_wait(on: Waiting) {
-    let _ = POLL.try_with(|poll| poll.wait.set(Some(on)));
+pub(crate) fn note_channel_wait() {
+    let _ = POLL.try_with(|poll| poll.on_channel.set(true));
 }
 
 /// Spends one unit, or, if the budget is gone, schedules the task to run

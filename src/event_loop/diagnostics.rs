@@ -7,7 +7,7 @@
 //! - a *lost waker*: a task returned `Pending` and nobody but the runtime
 //!   holds its waker, so nothing will ever wake it (`watch.rs`);
 //! - a *slow poll*: one poll held the loop, and so every other task, timer
-//!   and socket, for longer than a threshold (`watch.rs`);
+//!   and socket, for longer than a threshold (`slow_poll.rs`);
 //! - *busy waiting*: a task woke itself on every poll, for a long time
 //!   (`watch.rs`);
 //! - a *hang*: the loop has had nothing to do for seconds; it says what
@@ -17,14 +17,13 @@
 //!
 //! This file holds what they share: the switches ([`Diagnostics`]), the
 //! name a task is reported by ([`TaskLabel`]), what a poll noted on its
-//! way (what it last waited for, whether it spent its budget), and where a
-//! report goes: a trace event every time, and a line on stderr, starting
-//! with `duet: `, the first time each task makes each mistake.
+//! way (whether it spent its budget, whether it waited on a channel), and
+//! where a report goes: a trace event every time, and a line on stderr,
+//! starting with `duet: `, the first time each task makes each mistake.
 //!
 //! Read next: `watch.rs`.
 
 use super::budget;
-use super::watch::Waiting;
 use crate::task_id::{TaskId, spawn_site};
 use crate::trace::{self, DiagnosisKind, EventKind, WaitOn};
 use std::fmt;
@@ -116,49 +115,41 @@ fn threshold(name: &str, default_ms: u64) -> Option<Duration> {
 /// How a task is named in traces and reports: where it was spawned, and
 /// its `spawn_named` name if it has one. Kept from the spawn on, because a
 /// report may come long after (a `&'static Location` costs no allocation).
-pub(crate) struct TaskLabel {
-    site: &'static Location<'static>,
-    name: Option<Box<str>>,
-    blocking: bool,
+/// Sixteen bytes: it lives in every task's waker.
+pub(crate) struct TaskLabel(Label);
+
+enum Label {
+    Spawned(&'static Location<'static>),
+    Blocking(&'static Location<'static>),
+    Named(Box<(String, &'static Location<'static>)>),
 }
 
 impl TaskLabel {
     pub(crate) fn spawned(site: &'static Location<'static>) -> TaskLabel {
-        TaskLabel {
-            site,
-            name: None,
-            blocking: false,
-        }
+        TaskLabel(Label::Spawned(site))
     }
 
     pub(crate) fn named(name: String, site: &'static Location<'static>) -> TaskLabel {
-        TaskLabel {
-            site,
-            name: Some(name.into_boxed_str()),
-            blocking: false,
-        }
+        TaskLabel(Label::Named(Box::new((name, site))))
     }
 
     pub(crate) fn blocking(site: &'static Location<'static>) -> TaskLabel {
-        TaskLabel {
-            site,
-            name: None,
-            blocking: true,
-        }
+        TaskLabel(Label::Blocking(site))
     }
 
     /// Is this the task that waits for a `spawn_blocking` thread?
     pub(crate) fn is_blocking(&self) -> bool {
-        self.blocking
+        matches!(self.0, Label::Blocking(_))
     }
 
     /// `task 3 "worker" (spawned at main.rs:12)`.
     pub(crate) fn describe(&self, id: TaskId) -> String {
-        let site = spawn_site(self.site);
-        match (&self.name, self.blocking) {
-            (Some(name), _) => format!("{id} \"{name}\" (spawned at {site})"),
-            (None, true) => format!("{id} (spawn_blocking at {site})"),
-            (None, false) => format!("{id} (spawned at {site})"),
+        match &self.0 {
+            Label::Named(named) => {
+                format!("{id} \"{}\" (spawned at {})", named.0, spawn_site(named.1))
+            }
+            Label::Blocking(site) => format!("{id} (spawn_blocking at {})", spawn_site(site)),
+            Label::Spawned(site) => format!("{id} (spawned at {})", spawn_site(site)),
         }
     }
 }
@@ -166,10 +157,10 @@ impl TaskLabel {
 /// The name traces show: the `spawn_named` name, else the spawn site.
 impl fmt::Display for TaskLabel {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.name, self.blocking) {
-            (Some(name), _) => f.write_str(name),
-            (None, true) => write!(f, "spawn_blocking {}", spawn_site(self.site)),
-            (None, false) => f.write_str(&spawn_site(self.site)),
+        match &self.0 {
+            Label::Named(named) => f.write_str(&named.0),
+            Label::Blocking(site) => write!(f, "spawn_blocking {}", spawn_site(site)),
+            Label::Spawned(site) => f.write_str(&spawn_site(site)),
         }
     }
 }
@@ -182,17 +173,21 @@ pub(crate) const BLOCK_ON: &str = "the future given to block_on";
 /// (`budget.rs`).
 #[derive(Clone, Copy)]
 pub(crate) struct Notes {
-    /// The poll ended by yielding without having used up its operation
-    /// budget (a yield after real work is no spin). What it last said it
-    /// waits for stays in the budget's thread-local (`budget::last_wait`).
-    pub(crate) idle_yield: bool,
+    /// The poll used up its operation budget: it did real work, so a
+    /// yield at its end is no spin.
+    pub(crate) spent: bool,
+    /// The poll left its waker with a channel.
+    pub(crate) on_channel: bool,
 }
 
 /// Said by a future as it returns `Pending`: it now waits for `on`. The
-/// trace records it; the loop keeps it as what the task waits for.
+/// trace records it. The diagnostics need only hear of a channel: the
+/// loop finds every other kind of wait in its own tables (`stall.rs`).
 #[inline(always)]
 pub(crate) fn waits_for(on: WaitOn) {
-    budget::note_wait(Waiting::of(on));
+    if matches!(on, WaitOn::Channel) {
+        budget::note_channel_wait();
+    }
     trace::emit(|| (trace::current_task(), EventKind::Wait { on }));
 }
 

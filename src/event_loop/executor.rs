@@ -31,15 +31,13 @@
 //! (`waker.rs`).
 //!
 //! A task that must let others run (`yield_now`, or one whose operation
-//! budget is spent, see `budget.rs`) is *deferred*: its waker waits in a
-//! list that is woken only after the next look at the reactor. So a yield
-//! lets in not only the tasks already queued but also every socket that
-//! became ready, every due timer and every wake from another thread
-//! (docs/PITFALLS.md #7).
+//! budget is spent, see `budget.rs`) is *deferred*: it waits in a list
+//! that is woken only after the next look at the reactor (`deferred.rs`).
 //!
-//! Read next: `task_turn.rs`, one poll of one task.
+//! Read next: `deferred.rs`, how a task lets everything else run first.
 
 use super::clock::Clock;
+use super::deferred::Deferred;
 use super::diagnostics::{Diagnostics, TaskLabel};
 use super::join_handle::JoinHandle;
 use super::reactor::Reactor;
@@ -74,11 +72,17 @@ pub(crate) struct Executor {
     pub(super) remote: Arc<RemoteQueue>,
     pub(super) tasks: RefCell<TaskTable>,
     pub(super) run_queue: RefCell<VecDeque<TaskKey>>,
-    /// Wakers of tasks that yielded: woken after the next reactor look.
-    deferred: RefCell<Vec<Waker>>,
+    /// Tasks that yielded: woken after the next reactor look.
+    pub(super) deferred: RefCell<Vec<Deferred>>,
+    /// The task being polled, and its waker's address (`deferred.rs`).
+    pub(super) polling: Cell<(TaskKey, *const ())>,
     timers: Timers,
     reactor: Reactor,
-    turns_since_reactor: Cell<u32>,
+    /// Polls since the loop last looked at the reactor.
+    polls_since_reactor: Cell<u32>,
+    /// Polls between looks: [`EVENT_INTERVAL`], or 1 while the
+    /// diagnostics narrow down a slow poll (`slow_poll.rs`).
+    event_interval: Cell<u32>,
     /// Reused between timer turns, so firing timers does not allocate.
     expired_timers: RefCell<Vec<(Waker, Option<TaskId>)>>,
     /// Task numbers: per runtime, so twin programs' traces line up.
@@ -106,9 +110,11 @@ impl Executor {
             tasks: RefCell::default(),
             run_queue: RefCell::default(),
             deferred: RefCell::default(),
+            polling: Cell::new((TaskKey::reserved(0), std::ptr::null())),
             timers: Timers::default(),
             reactor,
-            turns_since_reactor: Cell::new(0),
+            polls_since_reactor: Cell::new(0),
+            event_interval: Cell::new(EVENT_INTERVAL),
             expired_timers: RefCell::default(),
             block_on_count: Cell::new(0),
             clock,
@@ -141,10 +147,16 @@ impl Executor {
         self.run_queue.borrow_mut().push_back(key);
     }
 
-    /// Keeps `waker` until the loop has next looked at the reactor, then
-    /// wakes it: how a task lets everything else run first.
-    pub(crate) fn defer(&self, waker: &Waker) {
-        self.deferred.borrow_mut().push(waker.clone());
+    /// Looks at the reactor after every `polls` polls (`None`: every
+    /// [`EVENT_INTERVAL`]).
+    pub(crate) fn look_every(&self, polls: Option<u32>) {
+        self.event_interval.set(polls.unwrap_or(EVENT_INTERVAL));
+    }
+
+    /// How many polls this runtime has run (the diagnostics' clock: a
+    /// stretch with no new polls ran no task code).
+    pub(crate) fn polls_so_far(&self) -> u64 {
+        self.watch.polls_before.get() + u64::from(self.polls_since_reactor.get())
     }
 
     /// Puts a new task in the table and on the run queue. Spawn never
@@ -178,8 +190,10 @@ impl Executor {
         // Erase the output type (see `ErasedFuture`). This box and the
         // waker's `Arc` are the two allocations a spawn costs.
         let future: TaskFuture = Box::pin(future);
-        trace::name_task(id, || label.to_string());
-        trace::emit(|| (Some(id), EventKind::Spawn));
+        if trace::enabled() {
+            trace::name_task(id, || label.to_string());
+            trace::emit(|| (Some(id), EventKind::Spawn));
+        }
         let key = self.tasks.borrow_mut().insert(|key| Task {
             stage: Stage::Idle(future),
             waker: TaskWaker::new(key, id, self.remote.clone(), true, Some(label)),
@@ -217,10 +231,9 @@ impl Executor {
             // Step 4. A panic here is the caller's own and passes straight
             // through, as a panic in a plain function call would.
             block_on_waker.clear_queued();
-            self.watch_poll_starts(key);
+            self.polling(key, std::ptr::null());
             let (poll, notes) =
                 poll_with_budget(block_on_waker.id, || Ok(future.as_mut().poll(&mut cx)));
-            self.watch_poll_ends();
             if let Ok(Poll::Ready(output)) = poll {
                 return output;
             }
@@ -243,21 +256,23 @@ impl Executor {
 
     /// The next key to run, or `None` when nothing is runnable.
     fn next_runnable(&self) -> Option<TaskKey> {
-        let turns = self.turns_since_reactor.get() + 1;
-        self.turns_since_reactor.set(turns);
-        if turns >= EVENT_INTERVAL {
+        if self.polls_since_reactor.get() >= self.event_interval.get() {
             self.look_at_reactor();
         }
-        if let Some(key) = self.schedule.pick(&mut self.run_queue.borrow_mut()) {
-            return Some(key);
-        }
-        if self.deferred.borrow().is_empty() {
-            return None;
-        }
-        // Only tasks that yielded are left: let in what is ready
-        // elsewhere before they run again.
-        self.look_at_reactor();
-        self.schedule.pick(&mut self.run_queue.borrow_mut())
+        let picked = self.schedule.pick(&mut self.run_queue.borrow_mut());
+        let key = match picked {
+            Some(key) => key,
+            None if self.deferred.borrow().is_empty() => return None,
+            None => {
+                // Only tasks that yielded are left: let in what is ready
+                // elsewhere before they run again.
+                self.look_at_reactor();
+                self.schedule.pick(&mut self.run_queue.borrow_mut())?
+            }
+        };
+        self.polls_since_reactor
+            .set(self.polls_since_reactor.get() + 1);
+        Some(key)
     }
 
     /// Turns the reactor without sleeping: a look, not a park, so no Park
@@ -296,19 +311,13 @@ impl Executor {
     /// ready: take in the wakes from other threads, fire due timers, and
     /// last wake the tasks that yielded, so they queue behind all of those.
     fn after_reactor(&self) {
-        self.turns_since_reactor.set(0);
+        let polls = self.polls_since_reactor.replace(0);
+        self.watch
+            .polls_before
+            .set(self.watch.polls_before.get() + u64::from(polls));
         self.run_queue.borrow_mut().extend(self.remote.take_wakes());
         self.fire_timers();
-        let mut deferred = self.deferred.take();
-        // Wake with the list released: a waker may run foreign code.
-        trace::waking(
-            || WokenBy::Turn,
-            || deferred.drain(..).for_each(Waker::wake),
-        );
-        // Put the (now empty) list back, to reuse its allocation, and keep
-        // any waker a wake above deferred anew: it waits for the next look.
-        let newly_deferred = self.deferred.replace(deferred);
-        self.deferred.borrow_mut().extend(newly_deferred);
+        self.wake_deferred();
     }
 
     pub(super) fn fire_timers(&self) {

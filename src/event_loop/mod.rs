@@ -47,10 +47,10 @@
 //!  +------------------------------+          +-------------------------+
 //!  | EXECUTOR: runs tasks         |   park   | REACTOR and its I/O     |
 //!  |   task.rs      waker.rs      | -------> | types: waits for the    |
-//!  |   executor.rs  task_turn.rs  |          | kernel (epoll, via mio) |
-//!  |   runtime.rs   context.rs    |   wake   |   reactor.rs            |
-//!  |   join_handle.rs budget.rs   | <------- |   sources.rs            |
-//!  |   slab.rs                    |          |   precise_wakeup.rs     |
+//!  |   executor.rs  deferred.rs   |          | kernel (epoll, via mio) |
+//!  |   task_turn.rs runtime.rs    |   wake   |   reactor.rs            |
+//!  |   context.rs join_handle.rs  | <------- |   sources.rs            |
+//!  |   budget.rs slab.rs          |          |   precise_wakeup.rs     |
 //!  |   clock.rs schedule.rs       |          |   io_source.rs          |
 //!  |   builder.rs                 |          |   net/ (TcpListener,    |
 //!  |   diagnostics.rs watch.rs    |          |     TcpStream, halves)  |
@@ -79,7 +79,8 @@
 //!    (`sleep`: a deadline and a waker in a table).
 //! 2. The executor: `task.rs` (what a task is) → `waker.rs` (how a wake
 //!    becomes a key on a run queue) → `executor.rs` (the loop, one turn in
-//!    numbered steps) → `task_turn.rs` (one poll of one task) →
+//!    numbered steps) → `deferred.rs` (letting others run first) →
+//!    `task_turn.rs` (one poll of one task) →
 //!    `runtime.rs` (`block_on`, `spawn`) → `context.rs` (how `spawn` finds
 //!    the runtime) → `join_handle.rs` (awaiting, aborting and detaching
 //!    tasks) → `budget.rs` (fairness inside one task's poll) → `slab.rs`
@@ -119,6 +120,7 @@ pub mod channel;
 mod child_wakers;
 mod clock;
 mod context;
+mod deferred;
 mod diagnostics;
 mod executor;
 mod io_source;

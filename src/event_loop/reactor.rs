@@ -261,6 +261,18 @@ impl Reactor {
         }
     }
 
+    /// Calls `f` with every waiting task's waker, the direction it waits
+    /// in and the descriptor (for a hang report, `stall.rs`).
+    pub(crate) fn for_each_waiter(&self, mut f: impl FnMut(&Waker, Direction, RawFd)) {
+        for (_, source) in self.sources.borrow().iter() {
+            for direction in [Direction::Read, Direction::Write] {
+                for waker in source.waiters[direction as usize].wakers() {
+                    f(waker, direction, source.fd);
+                }
+            }
+        }
+    }
+
     /// How many sources are registered.
     pub(crate) fn source_count(&self) -> usize {
         self.sources.borrow().len()

@@ -5,12 +5,13 @@
 //! it only at each park and at one look at the reactor in
 //! [`LOOKS_PER_READ`]. If the polls between two readings took longer
 //! than the threshold and there was one poll, that poll is named; if
-//! there were several, the loop times every poll for the next
-//! [`TIMED_TURNS`] turns, and names the slow one when it comes back. (So
-//! a blocking call in a loop is named; a one-off among others may not
-//! be.) The OS may also have kept the thread waiting for a core: on
-//! Linux that time (`/proc/thread-self/schedstat`) is not counted
-//! against the task.
+//! there were several, the loop *narrows*: for the next [`NARROW_TURNS`]
+//! turns it looks at the reactor, and reads the clock, after every poll,
+//! so that each turn is one poll, and names the slow one when it comes
+//! back. (So a blocking call in a loop is named; a one-off among others
+//! may not be.) A healthy loop pays nothing per poll for this. The OS
+//! may also have kept the thread waiting for a core: on Linux that time
+//! (`/proc/thread-self/schedstat`) is not counted against the task.
 //!
 //! Read next: `stall.rs`.
 
@@ -22,31 +23,14 @@ use std::fs::File;
 use std::os::unix::fs::FileExt;
 use std::time::{Duration, Instant};
 
-/// Reactor turns during which every poll is timed, after a slow stretch.
-const TIMED_TURNS: u32 = 1_000;
+/// Turns of one poll each that the loop runs after a slow stretch.
+const NARROW_TURNS: u32 = 1_000;
 /// A busy loop that never sleeps reads the clock at one look at the
 /// reactor in this many. (Such a loop looks every `EVENT_INTERVAL` polls,
 /// so a stretch between readings holds about a thousand polls at most.)
 const LOOKS_PER_READ: u32 = 16;
 
 impl Executor {
-    #[cold]
-    pub(crate) fn check_timed_poll(&self) {
-        let Some(start) = self.watch.poll_start.take() else {
-            return;
-        };
-        let held = start.elapsed();
-        if self
-            .watch
-            .config
-            .get()
-            .slow_poll
-            .is_some_and(|limit| held >= limit)
-        {
-            self.slow_poll(held);
-        }
-    }
-
     /// The last poll held the loop for `held`, at least the threshold.
     /// Reports it, unless the OS may have set the thread aside for long
     /// enough to explain it.
@@ -58,7 +42,7 @@ impl Executor {
         if self.set_aside_explains(held, limit) {
             return;
         }
-        let key = self.watch.last_polled.get();
+        let key = self.polled_last();
         let message = |who: String| {
             format!(
                 "{who} held the loop for {:.1} ms in one poll: no other task, timer or socket \
@@ -100,7 +84,7 @@ impl Executor {
     pub(crate) fn watch_turn_begins(&self, parks: bool) -> Option<Instant> {
         let watch = &self.watch;
         let limit = watch.config.get().slow_poll?;
-        if !parks && watch.timed_turns.get() == 0 {
+        if !parks && watch.narrow_turns.get() == 0 {
             // A look without sleeping comes every few dozen polls in a busy
             // loop: read the clock at one look in LOOKS_PER_READ only.
             let looks = watch.looks.get().wrapping_add(1);
@@ -111,34 +95,36 @@ impl Executor {
         }
         let now = Instant::now();
         if let Some((start, polls)) = watch.turn_start.get()
-            && watch.polls.get() > polls
+            && self.polls_so_far() > polls
         {
-            let (held, timed) = (now - start, watch.timed_turns.get());
+            let held = now - start;
             if held < limit {
-                watch.timed_turns.set(timed.saturating_sub(1));
-            } else if timed != 0 {
-                watch.timed_turns.set(TIMED_TURNS); // each poll was timed
-            } else if watch.polls.get() == polls + 1 {
+                self.narrow(watch.narrow_turns.get().saturating_sub(1));
+            } else if self.polls_so_far() == polls + 1 {
                 self.slow_poll(held); // one poll: it was that one
             } else if !self.set_aside_explains(held, limit) {
-                watch.timed_turns.set(TIMED_TURNS); // one of several
+                self.narrow(NARROW_TURNS); // one of several
             }
         }
         if !parks {
             // A look without sleeping is short: the next turn starts now.
-            watch.turn_start.set(Some((now, watch.polls.get())));
+            watch.turn_start.set(Some((now, self.polls_so_far())));
             self.note_time_waited();
         }
         Some(now)
+    }
+
+    /// Runs the next `turns` turns one poll each (none: back to normal).
+    fn narrow(&self, turns: u32) {
+        self.watch.narrow_turns.set(turns);
+        self.look_every(if turns == 0 { None } else { Some(1) });
     }
 
     /// The loop woke from the reactor: the polls of a new turn begin.
     pub(crate) fn watch_turn_ends(&self) {
         if self.watch.config.get().slow_poll.is_some() {
             let now = Instant::now();
-            self.watch
-                .turn_start
-                .set(Some((now, self.watch.polls.get())));
+            self.watch.turn_start.set(Some((now, self.polls_so_far())));
             self.note_time_waited();
         }
     }
@@ -161,7 +147,7 @@ impl Executor {
     }
 
     fn note_time_waited(&self) {
-        if self.watch.timed_turns.get() != 0 {
+        if self.watch.narrow_turns.get() != 0 {
             self.watch.waited_before.set(self.waited_for_core());
         }
     }

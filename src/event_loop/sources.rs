@@ -76,6 +76,11 @@ impl Waiters {
         }
     }
 
+    /// Every waiting waker.
+    pub(super) fn wakers(&self) -> impl Iterator<Item = &Waker> {
+        self.first.iter().chain(&self.more).map(|(waker, _)| waker)
+    }
+
     /// Moves every waiter into `to_wake`.
     fn take_into(&mut self, to_wake: &mut Vec<Waiter>) {
         to_wake.extend(self.first.take());

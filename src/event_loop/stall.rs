@@ -19,22 +19,55 @@
 //!    server between clients waits for the world, not for a bug) or for a
 //!    `spawn_blocking` thread.
 //!
+//! What a task waits for is found where its waker is kept: the reactor's
+//! waiters (a socket), the timer table (a timer), another task's slot (a
+//! `JoinHandle`). A channel keeps its wakers out of the loop's sight, so
+//! a wait on one is the one kind a poll notes as it happens (`watch.rs`).
+//! Nothing of this is done while the loop runs well: only a report pays.
+//!
 //! Read next: `src/trace/mod.rs`, where every report also goes.
 
 use super::diagnostics::{BLOCK_ON, TaskLabel, report};
 use super::executor::Executor;
+use super::reactor::Direction;
 use super::task::Stage;
 use super::waker::TaskWaker;
-use super::watch::{BLOCK_ON_REFS, TaskWatch, Waiting};
-use crate::trace::{self, DiagnosisKind, EventKind};
+use super::watch::{BLOCK_ON_REFS, TaskWatch};
+use crate::task_id::TaskId;
+use crate::trace::{self, DiagnosisKind, EventKind, WaitOn};
 use std::collections::HashMap;
-use std::fmt::Write;
+use std::fmt::{self, Write};
 use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
 /// How long the loop waits, with nothing to do, before it tries to prove
 /// a deadlock (a scan of every task: not for every short idle moment).
 const PROOF_AFTER: Duration = Duration::from_millis(20);
+
+/// What a task waits for, as a hang report finds it (`stall.rs`): a
+/// [`WaitOn`] without the timer's remaining time.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub(crate) enum Waiting {
+    Readable(i32),
+    Writable(i32),
+    Timer,
+    Channel,
+    Task(TaskId),
+}
+
+/// In the trace's words (`WaitOn`'s), a timer without its time.
+impl fmt::Display for Waiting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            Waiting::Readable(fd) => WaitOn::Readable { fd }.fmt(f),
+            Waiting::Writable(fd) => WaitOn::Writable { fd }.fmt(f),
+            Waiting::Timer => f.write_str("timer"),
+            Waiting::Channel => WaitOn::Channel.fmt(f),
+            Waiting::Task(id) => WaitOn::Task(id).fmt(f),
+        }
+    }
+}
 
 /// The current stall, if the loop is in one.
 #[derive(Clone, Copy, Default)]
@@ -60,9 +93,9 @@ impl Executor {
             return timeout;
         }
         let mut stall = self.watch.stall.get();
-        if stall.since.is_none() || stall.polls != self.watch.polls.get() {
+        if stall.since.is_none() || stall.polls != self.polls_so_far() {
             stall = Stall {
-                polls: self.watch.polls.get(),
+                polls: self.polls_so_far(),
                 since: Some(now),
                 ..Stall::default()
             };
@@ -164,23 +197,17 @@ impl Executor {
         let Some(block_on) = self.running_block_on() else {
             return;
         };
-        let on_socket = |watch: &TaskWatch| {
-            matches!(
-                watch.waits_on,
-                Some(Waiting::Readable(_) | Waiting::Writable(_))
-            )
-        };
-        let outside_world = on_socket(&self.watch.block_on.borrow().1)
-            || self.tasks.borrow().iter().any(|(_, task)| {
-                !matches!(task.stage, Stage::Finished(_))
-                    && (on_socket(&task.watch)
-                        || task
-                            .waker
-                            .label
-                            .as_ref()
-                            .is_some_and(TaskLabel::is_blocking))
-            });
-        if outside_world {
+        let mut on_socket = false;
+        self.reactor().for_each_waiter(|_, _, _| on_socket = true);
+        let on_blocking_thread = self.tasks.borrow().iter().any(|(_, task)| {
+            !matches!(task.stage, Stage::Finished(_))
+                && task
+                    .waker
+                    .label
+                    .as_ref()
+                    .is_some_and(TaskLabel::is_blocking)
+        });
+        if on_socket || on_blocking_thread {
             return;
         }
         let config = self.watch.config.get();
@@ -202,14 +229,50 @@ impl Executor {
         self.watch.block_on.borrow_mut().1.reported = reported;
     }
 
+    /// What each waker the loop can see is kept for, by the waker's
+    /// address: a task's waker found here is the task's wait.
+    fn kept_wakers(&self) -> HashMap<*const (), Vec<Waiting>> {
+        let mut kept: HashMap<*const (), Vec<Waiting>> = HashMap::new();
+        let mut keep = |waker: &Waker, on: Waiting| {
+            kept.entry(waker.data()).or_default().push(on);
+        };
+        self.reactor().for_each_waiter(|waker, direction, fd| {
+            keep(
+                waker,
+                match direction {
+                    Direction::Read => Waiting::Readable(fd),
+                    Direction::Write => Waiting::Writable(fd),
+                },
+            );
+        });
+        for waker in self.timers().lock().wakers() {
+            keep(waker, Waiting::Timer);
+        }
+        for (_, task) in self.tasks.borrow().iter() {
+            if let Some(waker) = &task.join_waker {
+                keep(waker, Waiting::Task(task.waker.id));
+            }
+        }
+        kept
+    }
+
     /// One line per waiting task (and `block_on`'s future) saying what it
     /// waits for.
     fn who_waits_for_what(&self) -> String {
+        let kept = self.kept_wakers();
+        let found = |waker: &Arc<TaskWaker>| {
+            kept.get(&Arc::as_ptr(waker).cast::<()>())
+                .map_or(&[][..], Vec::as_slice)
+        };
         let mut lines = String::new();
         if let Some(block_on) = self.running_block_on() {
             let watch = &self.watch.block_on.borrow().1;
             let stuck = self.nobody_else_holds(&block_on, BLOCK_ON_REFS + 1);
-            let _ = write!(lines, "\n  {BLOCK_ON} {}", waits(watch, stuck));
+            let _ = write!(
+                lines,
+                "\n  {BLOCK_ON} {}",
+                waits(watch, found(&block_on), stuck)
+            );
         }
         for (_, task) in self.tasks.borrow().iter() {
             if matches!(task.stage, Stage::Finished(_)) {
@@ -217,19 +280,29 @@ impl Executor {
             }
             let stuck = self.nobody_else_holds(&task.waker, 1);
             let who = task.waker.describe();
-            let _ = write!(lines, "\n  {who} {}", waits(&task.watch, stuck));
+            let waits = waits(&task.watch, found(&task.waker), stuck);
+            let _ = write!(lines, "\n  {who} {waits}");
         }
         lines
     }
 }
 
-/// "waits for task 4 to finish", in the trace's words.
-fn waits(watch: &TaskWatch, stuck: bool) -> String {
-    match (stuck, watch.waits_on) {
-        (true, _) => "waits, but nobody holds its waker: it can never run again".to_string(),
-        (false, Some(on)) => format!("waits for {on}"),
-        (false, None) => "waits for whoever holds its waker (not a duet timer, socket, \
-                          channel or task: a future of your own, or another thread)"
-            .to_string(),
+/// "waits for task 4 to finish", in the trace's words: what keeps the
+/// task's waker (`found`), and a channel if its last poll waited on one.
+fn waits(watch: &TaskWatch, found: &[Waiting], stuck: bool) -> String {
+    if stuck {
+        return "waits, but nobody holds its waker: it can never run again".to_string();
     }
+    let channel = watch.on_channel.then_some(Waiting::Channel);
+    let on: Vec<String> = found
+        .iter()
+        .chain(&channel)
+        .map(Waiting::to_string)
+        .collect();
+    if on.is_empty() {
+        return "waits for whoever holds its waker (not a duet timer, socket, channel or task: \
+                a future of your own, a join or select, or another thread)"
+            .to_string();
+    }
+    format!("waits for {}", on.join(" or "))
 }

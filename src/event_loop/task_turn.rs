@@ -50,11 +50,10 @@ impl Executor {
         };
         let waker_ref = waker_ref(&waker);
         let mut cx = Context::from_waker(&waker_ref);
-        self.watch_poll_starts(key);
+        self.polling(key, Arc::as_ptr(&waker).cast());
         let (result, notes) = poll_with_budget(waker.id, || {
             catch_unwind(AssertUnwindSafe(|| future.as_mut().poll_erased(&mut cx)))
         });
-        self.watch_poll_ends();
         match result {
             Ok(Poll::Pending) => self.put_back(key, future, &waker, notes),
             Ok(Poll::Ready(output)) => {
@@ -124,6 +123,7 @@ impl Executor {
     /// whoever awaits its `JoinHandle`. A detached task's outcome has no
     /// reader, so the task leaves the table at once.
     fn finish(&self, key: TaskKey, outcome: Outcome) {
+        self.watch.deferred.set(false); // a yield on its way to the end
         let mut tasks = self.tasks.borrow_mut();
         let task = tasks
             .get_mut(key)
@@ -189,6 +189,7 @@ pub(crate) fn poll_with_budget<T>(
 
 /// Drops `value`, catching a panic from its `Drop`. Returns the payload of
 /// such a panic. (The panic hook has already printed its message.)
+#[inline(always)]
 pub(crate) fn drop_catching_panic<T>(value: T) -> Option<Box<dyn Any + Send>> {
     catch_unwind(AssertUnwindSafe(move || drop(value))).err()
 }

@@ -121,6 +121,11 @@ impl TimerTable {
         }
     }
 
+    /// Every pending timer's waker (for a hang report, `stall.rs`).
+    pub(crate) fn wakers(&self) -> impl Iterator<Item = &Waker> {
+        self.entries.values().map(|(waker, _)| waker)
+    }
+
     /// How many timers are pending.
     pub(crate) fn len(&self) -> usize {
         self.entries.len()

@@ -56,15 +56,7 @@ impl RemoteQueue {
     pub(crate) fn schedule(self: &Arc<Self>, key: TaskKey, id: TaskId) {
         // The fast path: we are on this runtime's loop thread.
         if context::push_local(self, key) {
-            trace::emit(|| {
-                (
-                    Some(id),
-                    EventKind::Wake {
-                        from_other_thread: false,
-                        by: trace::wake_cause(false),
-                    },
-                )
-            });
+            trace_local_wake(id);
             return;
         }
         if self.closed.load(Ordering::Acquire) {
@@ -160,15 +152,35 @@ impl TaskWaker {
         self.queued.swap(false, Ordering::AcqRel);
     }
 
+    /// Marks the task queued, as a wake does; false if it already was.
+    /// The caller then puts the key on the run queue.
+    pub(crate) fn mark_queued(&self) -> bool {
+        !self.queued.swap(true, Ordering::AcqRel)
+    }
+
     /// True while the key sits on a run queue (for the diagnostics).
     pub(crate) fn is_queued(&self) -> bool {
         self.queued.load(Ordering::Acquire)
     }
 }
 
+/// Traces a wake of task `id` on the loop thread.
+#[inline]
+pub(crate) fn trace_local_wake(id: TaskId) {
+    trace::emit(|| {
+        (
+            Some(id),
+            EventKind::Wake {
+                from_other_thread: false,
+                by: trace::wake_cause(false),
+            },
+        )
+    });
+}
+
 impl ArcWake for TaskWaker {
     fn wake_by_ref(arc_self: &Arc<Self>) {
-        if arc_self.queued.swap(true, Ordering::AcqRel) {
+        if !arc_self.mark_queued() {
             return; // Already on a queue: coalesce.
         }
         arc_self.remote.schedule(arc_self.key, arc_self.id);

@@ -1,8 +1,7 @@
 //! Watching each poll: lost wakers, slow polls and busy waiting.
 //!
-//! The loop calls in here at a few named points (`watch_poll_starts`,
-//! `watch_poll_ends`, `watch_pending` from `put_back`, and around each
-//! turn of the reactor).
+//! The loop calls in here at a few named points (`watch_pending` from
+//! `put_back`, and around each turn of the reactor).
 //! A healthy loop must not feel it, so each check rides on something the
 //! loop has in hand anyway:
 //!
@@ -10,33 +9,34 @@
 //!   says how many copies exist. During a task's turn the runtime holds
 //!   exactly [`TURN_REFS`] (the task table's and the turn's own; the
 //!   `Context` borrows it without a copy, see `futures_task::waker_ref`).
-//!   If a poll returns `Pending` with the count at that, and the task did
-//!   not wake itself, no timer, socket, channel or thread has a copy:
-//!   nothing can ever wake it. One atomic load per pending poll.
+//!   If a poll returns `Pending` with the count at that, and the task
+//!   neither woke itself nor yielded (a yielding task's key waits in the
+//!   loop's deferred list, without a copy: `executor.rs`), no timer,
+//!   socket, channel or thread has a copy: nothing can ever wake it. One
+//!   atomic load per pending poll.
 //! - **Slow poll.** See `slow_poll.rs`.
 //! - **Busy waiting.** A poll that ends with its task already queued (it
-//!   woke itself) or yielded, without spending its budget (which would
-//!   mean real work, see `budget.rs`), extends the task's *streak*. Only
-//!   every [`SPIN_CHECK`] polls of a streak is the clock read.
+//!   woke itself) or deferred (it yielded: `Executor::defer` raises a
+//!   flag), without spending its budget (which would mean real work, see
+//!   `budget.rs`), extends the task's *streak*. Only every [`SPIN_CHECK`]
+//!   polls of a streak is the clock read.
 //!
-//! Whether a poll yielded without spending its budget comes back with
-//! the budget (`poll_with_budget` in `task_turn.rs` returns the poll's
-//! [`Notes`]). What it said it waits for stays in the budget's
-//! thread-local, and is copied to the task's slot, compacted to a
-//! [`Waiting`], only when the task waits: a spinning task never pays
-//! for it.
+//! What a task waits for is not noted at each poll: a hang report finds
+//! it in the loop's own tables (`stall.rs`). Only a wait on a channel,
+//! which keeps its wakers where the loop cannot see them, is noted: one
+//! flag in the budget's thread-local, copied to the task's slot when the
+//! task waits.
 //!
 //! Read next: `slow_poll.rs`.
 
 use super::diagnostics::{BLOCK_ON, Diagnostics, Notes, Reported, report};
 use super::executor::Executor;
-use super::task::{Task, TaskKey};
+use super::task::Task;
 use super::waker::TaskWaker;
 use crate::task_id::TaskId;
-use crate::trace::{DiagnosisKind, WaitOn};
+use crate::trace::DiagnosisKind;
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
-use std::fmt;
 use std::fs::File;
 use std::sync::atomic::{Ordering, fence};
 use std::sync::{Arc, Weak};
@@ -47,87 +47,52 @@ pub(crate) const TURN_REFS: usize = 2;
 /// Copies of the `block_on` future's waker the runtime holds: `run_until`'s.
 pub(crate) const BLOCK_ON_REFS: usize = 1;
 /// A streak of self-wakes reads the clock every this many polls.
-const SPIN_CHECK: u32 = 1_024;
+const SPIN_CHECK: u16 = 1_024;
 /// A streak whose polls take longer than this on average (the loop's own
 /// work between them included) does real work between yields: a long
 /// computation cut into chunks, not a spin. (A spin's polls take a few
 /// microseconds, tens in a debug build under tracing.)
 const SPIN_POLL_AT_MOST: Duration = Duration::from_millis(1);
 
-/// What a task's last pending poll said it waits for: a [`WaitOn`]
-/// without the timer's remaining time (which a later report would only
-/// misstate), so that it packs into 16 bytes: the task's slot, moved on
-/// every spawn and finish, stays small.
-#[derive(Clone, Copy, PartialEq, Eq, Debug)]
-pub(crate) enum Waiting {
-    Readable(i32),
-    Writable(i32),
-    Timer,
-    Channel,
-    Task(TaskId),
-    Turn,
-}
-
-impl Waiting {
-    #[inline(always)]
-    pub(crate) fn of(on: WaitOn) -> Waiting {
-        match on {
-            WaitOn::Readable { fd } => Waiting::Readable(fd),
-            WaitOn::Writable { fd } => Waiting::Writable(fd),
-            WaitOn::Timer { .. } => Waiting::Timer,
-            WaitOn::Channel => Waiting::Channel,
-            WaitOn::Task(id) => Waiting::Task(id),
-            WaitOn::Turn => Waiting::Turn,
-        }
-    }
-}
-
-/// In the trace's words (`WaitOn`'s), a timer without its time.
-impl fmt::Display for Waiting {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match *self {
-            Waiting::Readable(fd) => WaitOn::Readable { fd }.fmt(f),
-            Waiting::Writable(fd) => WaitOn::Writable { fd }.fmt(f),
-            Waiting::Timer => f.write_str("timer"),
-            Waiting::Channel => WaitOn::Channel.fmt(f),
-            Waiting::Task(id) => WaitOn::Task(id).fmt(f),
-            Waiting::Turn => WaitOn::Turn.fmt(f),
-        }
-    }
-}
-
 /// What the loop keeps about one task (or `block_on`'s future) for the
 /// diagnostics.
 #[derive(Default)]
 pub(crate) struct TaskWatch {
-    /// What its last pending poll said it waits for.
-    pub(crate) waits_on: Option<Waiting>,
-    /// Pending polls in a row that woke itself or yielded.
-    streak: u32,
+    /// Pending polls in a row that woke itself or yielded, counted up to
+    /// [`SPIN_CHECK`] and then from 1 again. (Two bytes, not eight: with
+    /// them the task's slot, moved on every spawn and finish, stays at 64.)
+    streak: u16,
+    /// The streak has passed a check: it has an entry in `spin_since`.
+    long: bool,
     pub(crate) reported: Reported,
+    /// Its last pending poll left its waker with a channel.
+    pub(crate) on_channel: bool,
 }
 
 /// One runtime's diagnostic state (a field of `Executor`).
 pub(crate) struct Watch {
     pub(crate) config: Cell<Diagnostics>,
-    /// Polls so far: a stall or a turn with no new polls ran no code.
-    pub(crate) polls: Cell<u64>,
-    pub(crate) last_polled: Cell<TaskKey>,
+    /// Polls before the loop's last look at the reactor (see
+    /// `Executor::polls_so_far`).
+    pub(crate) polls_before: Cell<u64>,
+    /// The running poll deferred its task (`Executor::defer`).
+    pub(crate) deferred: Cell<bool>,
     /// When the polls since the last reactor turn began, and how many
     /// polls had run by then.
     pub(crate) turn_start: Cell<Option<(Instant, u64)>>,
-    pub(crate) timed_turns: Cell<u32>,
+    /// Turns left to run one poll each (`slow_poll.rs`).
+    pub(crate) narrow_turns: Cell<u32>,
     /// Looks at the reactor without sleeping, counted to space out clock
     /// readings.
     pub(crate) looks: Cell<u32>,
-    pub(crate) poll_start: Cell<Option<Instant>>,
     /// Time the thread had waited for a core at the last reading.
     pub(crate) waited_before: Cell<Option<Duration>>,
     pub(crate) schedstat: RefCell<Option<Option<File>>>,
     /// The running `block_on` future's waker (a `Weak`: it adds no count).
     pub(crate) block_on: RefCell<(Weak<TaskWaker>, TaskWatch)>,
-    /// When each long streak passed its first check, by task.
-    spin_since: RefCell<HashMap<TaskId, Instant>>,
+    /// When each long streak passed its first check, by task, and its
+    /// polls since then.
+    spin_since: RefCell<HashMap<TaskId, (Instant, u64)>>,
     pub(crate) stall: Cell<super::stall::Stall>,
 }
 
@@ -135,12 +100,11 @@ impl Watch {
     pub(crate) fn new(config: Diagnostics) -> Watch {
         Watch {
             config: Cell::new(config),
-            polls: Cell::new(0),
-            last_polled: Cell::new(TaskKey::reserved(0)),
+            polls_before: Cell::new(0),
+            deferred: Cell::new(false),
             turn_start: Cell::new(None),
-            timed_turns: Cell::new(0),
+            narrow_turns: Cell::new(0),
             looks: Cell::new(0),
-            poll_start: Cell::new(None),
             waited_before: Cell::new(None),
             schedstat: RefCell::new(None),
             block_on: RefCell::default(),
@@ -158,41 +122,26 @@ impl Executor {
         self.watch_turn_ends();
     }
 
-    /// A poll of `key` is about to run.
-    #[inline]
-    pub(crate) fn watch_poll_starts(&self, key: TaskKey) {
-        let watch = &self.watch;
-        watch.polls.set(watch.polls.get() + 1);
-        watch.last_polled.set(key);
-        if watch.timed_turns.get() != 0 {
-            watch.poll_start.set(Some(Instant::now()));
-        }
-    }
-
-    /// The poll has returned (its task is still in the table).
-    #[inline]
-    pub(crate) fn watch_poll_ends(&self) {
-        if self.watch.timed_turns.get() != 0 {
-            self.check_timed_poll();
-        }
-    }
-
     /// A spawned task returned `Pending` (and is back in its slot);
     /// `waker` is the turn's copy, `notes` what the poll noted. The common
     /// case costs a few loads, a store and a counter compare.
     #[inline(always)]
     pub(crate) fn watch_pending(&self, task: &mut Task, waker: &Arc<TaskWaker>, notes: Notes) {
-        let spun = notes.idle_yield || waker.is_queued();
-        if spun {
-            task.watch.streak = task.watch.streak.saturating_add(1);
-            if task.watch.streak.is_multiple_of(SPIN_CHECK) {
+        if self.watch.deferred.replace(false) || waker.is_queued() {
+            // Queued or deferred: runnable, so not lost. Spinning, unless
+            // the poll used up its budget: that is real work.
+            if notes.spent {
+                self.end_streak(&mut task.watch, waker.id);
+                return;
+            }
+            let streak = task.watch.streak + 1;
+            task.watch.streak = streak;
+            if streak == SPIN_CHECK {
                 self.check_spin(task, waker.id);
             }
-            return; // queued or deferred: not lost
+            return;
         }
-        // Only a task that waits needs to say what for (a hang report
-        // reads it); a spinning one is runnable anyway.
-        task.watch.waits_on = super::budget::last_wait();
+        task.watch.on_channel = notes.on_channel;
         if task.watch.streak != 0 {
             self.end_streak(&mut task.watch, waker.id);
         }
@@ -218,9 +167,8 @@ impl Executor {
 
     #[cold]
     fn check_spin(&self, task: &mut Task, id: TaskId) {
-        if let Some(spinning) = self.spinning_for(&mut task.watch, id) {
+        if let Some((spinning, polls)) = self.spinning_for(&mut task.watch, id) {
             let who = task.waker.describe();
-            let polls = std::mem::take(&mut task.watch.streak);
             let config = self.watch.config.get();
             report(
                 &config,
@@ -236,17 +184,22 @@ impl Executor {
     /// the reports out of line.
     #[inline(always)]
     pub(crate) fn watch_block_on_pending(&self, waker: &Arc<TaskWaker>, notes: Notes) {
-        let spun = notes.idle_yield || waker.is_queued();
+        let deferred = self.watch.deferred.replace(false);
         let mut block_on = self.watch.block_on.borrow_mut();
         let watch = &mut block_on.1;
-        if spun {
-            watch.streak = watch.streak.saturating_add(1);
-            if watch.streak.is_multiple_of(SPIN_CHECK) {
+        if deferred || waker.is_queued() {
+            if notes.spent {
+                self.end_streak(watch, waker.id);
+                return;
+            }
+            let streak = watch.streak + 1;
+            watch.streak = streak;
+            if streak == SPIN_CHECK {
                 self.check_block_on_spin(watch, waker.id);
             }
             return;
         }
-        watch.waits_on = super::budget::last_wait();
+        watch.on_channel = notes.on_channel;
         if watch.streak != 0 {
             self.end_streak(watch, waker.id);
         }
@@ -257,8 +210,7 @@ impl Executor {
 
     #[cold]
     fn check_block_on_spin(&self, watch: &mut TaskWatch, id: TaskId) {
-        if let Some(spinning) = self.spinning_for(watch, id) {
-            let polls = std::mem::take(&mut watch.streak);
+        if let Some((spinning, polls)) = self.spinning_for(watch, id) {
             let config = self.watch.config.get();
             report(
                 &config,
@@ -297,35 +249,47 @@ impl Executor {
         !waker.is_queued()
     }
 
-    /// A streak of self-wakes ended: the task waited for something.
+    /// A streak of self-wakes ended: the task waited for something, or
+    /// did real work.
+    #[inline(always)]
     fn end_streak(&self, watch: &mut TaskWatch, id: TaskId) {
-        if watch.streak >= SPIN_CHECK {
-            self.watch.spin_since.borrow_mut().remove(&id);
+        if watch.long {
+            self.forget_spin(watch, id);
         }
         watch.streak = 0;
     }
 
+    #[cold]
+    fn forget_spin(&self, watch: &mut TaskWatch, id: TaskId) {
+        self.watch.spin_since.borrow_mut().remove(&id);
+        watch.long = false;
+    }
+
     /// At each [`SPIN_CHECK`] polls of a streak: how long the task has
-    /// been spinning, if that is long enough to report.
-    fn spinning_for(&self, watch: &mut TaskWatch, id: TaskId) -> Option<Duration> {
+    /// been spinning and in how many polls, if that is long enough to
+    /// report. The streak counts on from 1.
+    fn spinning_for(&self, watch: &mut TaskWatch, id: TaskId) -> Option<(Duration, u64)> {
+        watch.streak = 1;
         let limit = self.watch.config.get().busy_wait?;
         let now = Instant::now();
         let mut spin_since = self.watch.spin_since.borrow_mut();
         if spin_since.len() > 4_096 {
             spin_since.clear(); // tasks that finished mid-streak: start over
         }
-        let since = *spin_since.entry(id).or_insert(now);
+        let entry = spin_since.entry(id).or_insert((now, 0));
+        let (since, polls) = *entry;
+        entry.1 += u64::from(SPIN_CHECK);
+        watch.long = true;
         let spinning = now - since;
         if spinning < limit {
             return None;
         }
         spin_since.remove(&id);
-        let polls = watch.streak - SPIN_CHECK;
-        if spinning / polls.max(1) > SPIN_POLL_AT_MOST {
-            watch.streak = 0; // long polls between wakes: real work
-            return None;
+        watch.long = false;
+        if spinning / u32::try_from(polls.max(1)).unwrap_or(u32::MAX) > SPIN_POLL_AT_MOST {
+            return None; // long polls between wakes: real work
         }
-        Some(spinning)
+        Some((spinning, polls + u64::from(SPIN_CHECK)))
     }
 }
 
@@ -338,7 +302,7 @@ fn lost_message(who: &str) -> String {
     )
 }
 
-fn busy_message(who: &str, spinning: Duration, polls: u32) -> String {
+fn busy_message(who: &str, spinning: Duration, polls: u64) -> String {
     format!(
         "{who} woke itself on every poll for {:.0} ms ({polls} polls) without finishing: it \
          is busy waiting and burns a core (a loop of yield_now is busy waiting too). Fix: \
