@@ -49,19 +49,21 @@ pub(super) type Waiter = (Waker, Option<TaskId>);
 /// The tasks waiting for one direction of one source. The first waiter is
 /// kept in place and only a second one allocates: ten thousand idle
 /// connections, each with one task waiting to read, then cost no heap
-/// allocation here at all (a `Vec` would keep one of 64 bytes each, even
-/// after it was emptied).
+/// allocation here at all. The others sit behind one pointer: 8 bytes,
+/// where a `Vec` kept in place takes 24 even when empty (so 32 bytes
+/// less per socket, over both directions).
 #[derive(Default)]
 pub(super) struct Waiters {
     first: Option<Waiter>,
-    more: Vec<Waiter>,
+    #[allow(clippy::box_collection)] // a box is one word; the Vec is three
+    more: Option<Box<Vec<Waiter>>>,
 }
 
 impl Waiters {
     /// Adds `waker` unless an equal one is already waiting.
     pub(super) fn add(&mut self, waker: &Waker) {
         let waiting = |(waiter, _): &Waiter| waiter.will_wake(waker);
-        if self.first.as_ref().is_some_and(waiting) || self.more.iter().any(waiting) {
+        if self.first.as_ref().is_some_and(waiting) || self.more().iter().any(waiting) {
             return;
         }
         let task = if trace::enabled() {
@@ -72,19 +74,26 @@ impl Waiters {
         let waiter = (waker.clone(), task);
         match self.first {
             None => self.first = Some(waiter),
-            Some(_) => self.more.push(waiter),
+            Some(_) => self.more.get_or_insert_default().push(waiter),
         }
+    }
+
+    /// The waiters after the first.
+    fn more(&self) -> &[Waiter] {
+        self.more.as_deref().map_or(&[], Vec::as_slice)
     }
 
     /// Every waiting waker.
     pub(super) fn wakers(&self) -> impl Iterator<Item = &Waker> {
-        self.first.iter().chain(&self.more).map(|(waker, _)| waker)
+        self.first.iter().chain(self.more()).map(|(waker, _)| waker)
     }
 
     /// Moves every waiter into `to_wake`.
     fn take_into(&mut self, to_wake: &mut Vec<Waiter>) {
         to_wake.extend(self.first.take());
-        to_wake.append(&mut self.more);
+        if let Some(more) = &mut self.more {
+            to_wake.append(more);
+        }
     }
 }
 
