@@ -228,6 +228,67 @@ fn waiting_for_a_std_thread_that_will_send_is_no_deadlock_but_a_hang_explains_it
     assert!(message.contains("block_on waits for channel"), "{message}");
 }
 
+/// A server that waits for a connection or a word on a channel, whichever
+/// comes first, waits for the world: however long nothing happens, that
+/// is no hang. (Its socket waiter is a `select` child's waker, which the
+/// loop cannot trace back to the task; the poll's note that it waited on
+/// a socket is what keeps the report quiet.)
+#[test]
+fn waiting_on_a_socket_inside_select_is_no_hang() {
+    let (got_word, found) = within(|| {
+        let rt = quiet_runtime(|d| d.hang = Some(Duration::from_millis(100)));
+        let (sender, receiver) = channel::unbounded();
+        let (got_word, events) = capture(|| {
+            let feeder = thread::spawn(move || {
+                thread::sleep(Duration::from_millis(400));
+                sender.try_send(()).expect("the server is waiting");
+            });
+            let got_word = rt.block_on(async move {
+                let listener = duet::event_loop::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let first = duet::event_loop::select(listener.accept(), receiver.recv()).await;
+                matches!(first, duet::event_loop::Either::Right(Some(())))
+            });
+            feeder.join().unwrap();
+            got_word
+        });
+        (got_word, diagnoses(&events))
+    });
+    assert!(got_word, "the word came first: nobody connected");
+    assert!(found.is_empty(), "{found:?}");
+}
+
+/// A `block_on` future that yields in its last poll leaves nothing behind
+/// for the next `block_on`: a lost waker there is still reported.
+#[test]
+fn a_yield_in_a_last_poll_does_not_hide_the_next_lost_waker() {
+    let found = within(|| {
+        let rt = quiet_runtime(|_| {});
+        let ((), events) = capture(|| {
+            // One poll that yields (the loop keeps the waker to wake
+            // after its next look at the reactor) and then ends `Ready`.
+            let mut yielding = Box::pin(yield_now());
+            rt.block_on(std::future::poll_fn(move |cx| {
+                let _ = std::future::Future::poll(yielding.as_mut(), cx);
+                std::task::Poll::Ready(())
+            }));
+            let outcome = catch_unwind(AssertUnwindSafe(|| {
+                rt.block_on(std::future::poll_fn(|_| std::task::Poll::<()>::Pending));
+            }));
+            assert!(
+                outcome.is_err(),
+                "a block_on future nobody can wake is a deadlock"
+            );
+        });
+        diagnoses(&events)
+    });
+    assert!(
+        found
+            .iter()
+            .any(|(kind, _, _)| *kind == DiagnosisKind::LostWaker),
+        "{found:?}"
+    );
+}
+
 /// Under the virtual clock, with no timer pending, the loop parks for
 /// real, and the diagnostics cut that park into bounded looks (20 ms,
 /// then up to the hang threshold). Those looks are no timer: virtual time

@@ -18,7 +18,7 @@
 //! once, so they need no budget, and a `timeout` checks its deadline
 //! without one, see `timeout.rs`.) When none is left, the operation does
 //! nothing, asks for its task to be woken after the loop's next look at
-//! the reactor (it is *deferred*, see `executor.rs`) and returns
+//! the reactor (it is *deferred*, see `deferred.rs`) and returns
 //! `Pending`: every other runnable task, and every socket, timer and
 //! remote wake that is ready by then, gets a turn first. This is the same
 //! idea as tokio's "coop" budget. tokio's number is 128; duet's is 64,
@@ -35,7 +35,7 @@
 //! Read next: `slab.rs`, the table behind tasks and sockets.
 
 use super::context;
-use super::diagnostics::Notes;
+use super::diagnostics::{Notes, WaitKinds};
 use std::cell::Cell;
 use std::task::{Context, Poll};
 
@@ -44,20 +44,21 @@ use std::task::{Context, Poll};
 /// that the turn stays short (64 reads of 4 KiB is a quarter megabyte).
 pub(crate) const OPERATIONS_PER_POLL: u32 = 64;
 
-/// What the running poll has left to spend, and whether it has waited on
-/// a channel (for the diagnostics, see `watch.rs`): one thread-local.
+/// What the running poll has left to spend, and what kinds of thing it
+/// has waited on (for the diagnostics, see `watch.rs`): one thread-local.
 struct PollState {
     /// `None`: not inside a task poll, no limit.
     left: Cell<Option<u32>>,
-    /// The poll left its waker with a channel (`diagnostics::waits_for`).
-    on_channel: Cell<bool>,
+    /// `WaitKinds` bits: where the poll left its waker
+    /// (`diagnostics::waits_for`).
+    waits: Cell<u8>,
 }
 
 thread_local! {
     static POLL: PollState = const {
         PollState {
             left: Cell::new(None),
-            on_channel: Cell::new(false),
+            waits: Cell::new(0),
         }
     };
 }
@@ -71,7 +72,7 @@ impl Budget {
     #[inline]
     pub(crate) fn start() -> Budget {
         POLL.with(|poll| {
-            poll.on_channel.set(false);
+            poll.waits.set(0);
             Budget {
                 previous: poll.left.replace(Some(OPERATIONS_PER_POLL)),
             }
@@ -85,7 +86,7 @@ impl Budget {
         let notes = POLL.with(|poll| Notes {
             // Used up: the poll did real work (64 operations).
             spent: poll.left.replace(self.previous) == Some(0),
-            on_channel: poll.on_channel.get(),
+            waits: WaitKinds(poll.waits.get()),
         });
         std::mem::forget(self); // the budget is already restored
         notes
@@ -99,11 +100,11 @@ impl Drop for Budget {
     }
 }
 
-/// Said by a channel as its future returns `Pending` (through
-/// `diagnostics::waits_for`).
+/// Said by a future as it returns `Pending` (through
+/// `diagnostics::waits_for`): it waits on a thing of these kinds.
 #[inline(always)]
-pub(crate) fn note_channel_wait() {
-    let _ = POLL.try_with(|poll| poll.on_channel.set(true));
+pub(crate) fn note_wait(kinds: WaitKinds) {
+    let _ = POLL.try_with(|poll| poll.waits.set(poll.waits.get() | kinds.0));
 }
 
 /// Spends one unit, or, if the budget is gone, schedules the task to run

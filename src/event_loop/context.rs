@@ -107,7 +107,7 @@ pub(crate) fn push_local(remote: &Arc<RemoteQueue>, key: TaskKey) -> bool {
 }
 
 /// Wakes `waker` only after the loop running on this thread has next
-/// looked at its reactor (see "deferred" in `executor.rs`); with no
+/// looked at its reactor (see `deferred.rs`); with no
 /// runtime running here, wakes it now.
 pub(crate) fn defer(waker: &Waker) {
     super::diagnostics::waits_for(WaitOn::Turn);

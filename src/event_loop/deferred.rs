@@ -14,10 +14,19 @@
 //! The list keeps the task's key when the waker handed over is the
 //! polled task's own, the common case: no waker is cloned, and none is
 //! called back through its vtable later; the loop sets the task's
-//! `queued` flag and pushes its key, as a wake would. That saves about 7%
-//! of the instructions of a yield (`docs/TESTING.md`). Any other waker (a
+//! `queued` flag and pushes its key, as a wake would. Any other waker (a
 //! future inside `join` or `select` holds a child's waker) is cloned and
 //! called as usual.
+//!
+//! How the loop knows the waker is the task's own: a task's `Waker`
+//! points to the task's `Arc<TaskWaker>` (`waker.rs`), so the loop notes
+//! that address before each poll (`polling`) and compares. The turn holds
+//! a copy of that `Arc` while the poll runs, so no other task can have
+//! the same address meanwhile; when the task finishes, the address is
+//! forgotten. (The key noted with it also names the task in a slow-poll
+//! report, `slow_poll.rs`.) A task deferred by key holds no waker copy in
+//! the list, so the lost-waker check (`watch.rs`) is told of every
+//! deferral, and does not take the task for lost.
 //!
 //! Read next: `task_turn.rs`, one poll of one task.
 
@@ -37,7 +46,8 @@ pub(crate) enum Deferred {
 
 impl Executor {
     /// Notes that task `key`, whose waker's address is `waker`, is being
-    /// polled (null for `block_on`'s future: its wakes go by waker).
+    /// polled (null for `block_on`'s future, whose wakes go by waker, and
+    /// when no task's waker is to match).
     #[inline(always)]
     pub(crate) fn polling(&self, key: TaskKey, waker: *const ()) {
         self.polling.set((key, waker));
@@ -54,7 +64,7 @@ impl Executor {
         let (key, own) = self.polling.get();
         // A task's waker points to its `Arc<TaskWaker>` (`waker.rs`): the
         // same address is the same task, and its key will do.
-        let deferred = if waker.data() == own {
+        let deferred = if !own.is_null() && waker.data() == own {
             Deferred::Task(key)
         } else {
             Deferred::Waker(waker.clone())

@@ -17,7 +17,8 @@
 //!
 //! This file holds what they share: the switches ([`Diagnostics`]), the
 //! name a task is reported by ([`TaskLabel`]), what a poll noted on its
-//! way (whether it spent its budget, whether it waited on a channel), and
+//! way (whether it spent its budget, whether it waited on a channel or a
+//! socket), and
 //! where a report goes: a trace event every time, and a line on stderr,
 //! starting with `duet: `, the first time each task makes each mistake.
 //!
@@ -165,6 +166,9 @@ impl fmt::Display for TaskLabel {
     }
 }
 
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<TaskLabel>() == 16);
+
 /// How `block_on`'s own future is named in reports.
 pub(crate) const BLOCK_ON: &str = "the future given to block_on";
 
@@ -176,17 +180,38 @@ pub(crate) struct Notes {
     /// The poll used up its operation budget: it did real work, so a
     /// yield at its end is no spin.
     pub(crate) spent: bool,
-    /// The poll left its waker with a channel.
-    pub(crate) on_channel: bool,
+    /// Where the poll left its waker, by kind.
+    pub(crate) waits: WaitKinds,
+}
+
+/// Kinds of thing a poll waited on, as bits: the two a hang report cannot
+/// find by itself (`stall.rs`). A channel keeps its wakers out of the
+/// loop's sight; a socket's waiter stays in the reactor after its future
+/// is dropped (until the socket is ready or closed), so finding one there
+/// does not prove that anyone still waits on it.
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct WaitKinds(pub(crate) u8);
+
+impl WaitKinds {
+    pub(crate) const CHANNEL: WaitKinds = WaitKinds(1);
+    pub(crate) const SOCKET: WaitKinds = WaitKinds(2);
+
+    pub(crate) fn has(self, kinds: WaitKinds) -> bool {
+        self.0 & kinds.0 != 0
+    }
 }
 
 /// Said by a future as it returns `Pending`: it now waits for `on`. The
-/// trace records it. The diagnostics need only hear of a channel: the
-/// loop finds every other kind of wait in its own tables (`stall.rs`).
+/// trace records it. The diagnostics hear only of a channel or a socket:
+/// the loop finds the rest in its own tables when it needs to (`stall.rs`).
 #[inline(always)]
 pub(crate) fn waits_for(on: WaitOn) {
-    if matches!(on, WaitOn::Channel) {
-        budget::note_channel_wait();
+    match on {
+        WaitOn::Channel => budget::note_wait(WaitKinds::CHANNEL),
+        WaitOn::Readable { .. } | WaitOn::Writable { .. } => {
+            budget::note_wait(WaitKinds::SOCKET);
+        }
+        _ => {}
     }
     trace::emit(|| (trace::current_task(), EventKind::Wait { on }));
 }

@@ -3,9 +3,10 @@
 //! One turn of the loop, as `run_until` runs it:
 //!
 //! 1. Take the next key off the run queue (`next_runnable`). Every
-//!    [`EVENT_INTERVAL`] turns, first look at the reactor and the timers
+//!    [`EVENT_INTERVAL`] polls, first look at the reactor and the timers
 //!    without sleeping, so that a queue that never empties cannot starve
-//!    sockets, timers or wakes from other threads.
+//!    sockets, timers or wakes from other threads. (After every poll,
+//!    for a while, when the diagnostics narrow down a slow one.)
 //! 2. If nothing is runnable, *park*: sleep in `epoll_wait` (the reactor)
 //!    until the earliest timer is due, a socket is ready or another thread
 //!    wakes a task. Then take in the remote wakes, fire the due timers and,
@@ -333,7 +334,7 @@ impl Executor {
         self.expired_timers.replace(expired);
     }
 
-    /// Forgets the deferred wakers and every queued key: the runtime is
+    /// Forgets the deferred tasks and every queued key: the runtime is
     /// shutting down (see `task_turn.rs`, `shutdown`).
     pub(super) fn clear_queues(&self) {
         self.run_queue.borrow_mut().clear();

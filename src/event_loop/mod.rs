@@ -41,7 +41,7 @@
 //!  +------------------------------------------------------------------+
 //!     | each leaves its task's Waker somewhere and returns Pending:
 //!     | a Sleep in the executor's timer table, a channel future in the
-//!     | channel, a yield in the executor's deferred list; a blocking
+//!     | channel; a yield puts its task in the deferred list; a blocking
 //!     | thread wakes its task from outside, through the remote queue
 //!     v
 //!  +------------------------------+          +-------------------------+

@@ -83,7 +83,12 @@ impl Executor {
     /// Returns the time, if it read the clock.
     pub(crate) fn watch_turn_begins(&self, parks: bool) -> Option<Instant> {
         let watch = &self.watch;
-        let limit = watch.config.get().slow_poll?;
+        let Some(limit) = watch.config.get().slow_poll else {
+            if watch.narrow_turns.get() != 0 {
+                self.narrow(0); // the check was turned off while narrowing
+            }
+            return None;
+        };
         if !parks && watch.narrow_turns.get() == 0 {
             // A look without sleeping comes every few dozen polls in a busy
             // loop: read the clock at one look in LOOKS_PER_READ only.

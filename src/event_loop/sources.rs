@@ -164,3 +164,7 @@ impl SourceState {
         self.waiters[direction as usize].take_into(to_wake);
     }
 }
+
+// Every registered socket has one of these: kept small (see `Waiters`).
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<SourceState>() == 88);

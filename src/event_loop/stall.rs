@@ -27,7 +27,7 @@
 //!
 //! Read next: `src/trace/mod.rs`, where every report also goes.
 
-use super::diagnostics::{BLOCK_ON, TaskLabel, report};
+use super::diagnostics::{BLOCK_ON, TaskLabel, WaitKinds, report};
 use super::executor::Executor;
 use super::reactor::Direction;
 use super::task::Stage;
@@ -72,7 +72,7 @@ impl fmt::Display for Waiting {
 /// The current stall, if the loop is in one.
 #[derive(Clone, Copy, Default)]
 pub(crate) struct Stall {
-    /// `Watch::polls` when the stall began: any new poll ends it.
+    /// `Executor::polls_so_far` when the stall began: any new poll ends it.
     polls: u64,
     since: Option<Instant>,
     proof_tried: bool,
@@ -197,17 +197,18 @@ impl Executor {
         let Some(block_on) = self.running_block_on() else {
             return;
         };
-        let mut on_socket = false;
-        self.reactor().for_each_waiter(|_, _, _| on_socket = true);
-        let on_blocking_thread = self.tasks.borrow().iter().any(|(_, task)| {
-            !matches!(task.stage, Stage::Finished(_))
-                && task
-                    .waker
-                    .label
-                    .as_ref()
-                    .is_some_and(TaskLabel::is_blocking)
-        });
-        if on_socket || on_blocking_thread {
+        let on_socket = |watch: &TaskWatch| watch.waits.has(WaitKinds::SOCKET);
+        let outside_world = on_socket(&self.watch.block_on.borrow().1)
+            || self.tasks.borrow().iter().any(|(_, task)| {
+                !matches!(task.stage, Stage::Finished(_))
+                    && (on_socket(&task.watch)
+                        || task
+                            .waker
+                            .label
+                            .as_ref()
+                            .is_some_and(TaskLabel::is_blocking))
+            });
+        if outside_world {
             return;
         }
         let config = self.watch.config.get();
@@ -288,20 +289,26 @@ impl Executor {
 }
 
 /// "waits for task 4 to finish", in the trace's words: what keeps the
-/// task's waker (`found`), and a channel if its last poll waited on one.
+/// task's waker (`found`), and what its last poll said it waited on that
+/// the loop cannot find by itself (a channel; a socket whose waiter is a
+/// `join` or `select` child's).
 fn waits(watch: &TaskWatch, found: &[Waiting], stuck: bool) -> String {
     if stuck {
         return "waits, but nobody holds its waker: it can never run again".to_string();
     }
-    let channel = watch.on_channel.then_some(Waiting::Channel);
-    let on: Vec<String> = found
+    let mut on: Vec<String> = found.iter().map(Waiting::to_string).collect();
+    if watch.waits.has(WaitKinds::CHANNEL) {
+        on.push(Waiting::Channel.to_string());
+    }
+    let socket_found = found
         .iter()
-        .chain(&channel)
-        .map(Waiting::to_string)
-        .collect();
+        .any(|on| matches!(on, Waiting::Readable(_) | Waiting::Writable(_)));
+    if watch.waits.has(WaitKinds::SOCKET) && !socket_found {
+        on.push("a socket".to_string());
+    }
     if on.is_empty() {
-        return "waits for whoever holds its waker (not a duet timer, socket, channel or task: \
-                a future of your own, a join or select, or another thread)"
+        return "waits for whoever holds its waker (a join or select the loop cannot see \
+                into, a future of your own, or another thread)"
             .to_string();
     }
     format!("waits for {}", on.join(" or "))

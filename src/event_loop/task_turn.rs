@@ -45,7 +45,11 @@ impl Executor {
     pub(crate) fn poll_spawned_task(&self, key: TaskKey) {
         let (mut future, waker) = match self.take_for_turn(key) {
             Turn::Poll(future, waker) => (future, waker),
-            Turn::Cancel(future) => return self.cancel(key, future),
+            Turn::Cancel(future) => {
+                // Its `Drop` runs now: a slow one is this task's.
+                self.polling(key, std::ptr::null());
+                return self.cancel(key, future);
+            }
             Turn::Skip => return,
         };
         let waker_ref = waker_ref(&waker);
@@ -124,6 +128,8 @@ impl Executor {
     /// reader, so the task leaves the table at once.
     fn finish(&self, key: TaskKey, outcome: Outcome) {
         self.watch.deferred.set(false); // a yield on its way to the end
+        // Its waker's memory may soon be another task's: `deferred.rs`.
+        self.polling(key, std::ptr::null());
         let mut tasks = self.tasks.borrow_mut();
         let task = tasks
             .get_mut(key)

@@ -11,7 +11,7 @@
 //!   `Context` borrows it without a copy, see `futures_task::waker_ref`).
 //!   If a poll returns `Pending` with the count at that, and the task
 //!   neither woke itself nor yielded (a yielding task's key waits in the
-//!   loop's deferred list, without a copy: `executor.rs`), no timer,
+//!   loop's deferred list, without a copy: `deferred.rs`), no timer,
 //!   socket, channel or thread has a copy: nothing can ever wake it. One
 //!   atomic load per pending poll.
 //! - **Slow poll.** See `slow_poll.rs`.
@@ -22,14 +22,13 @@
 //!   polls of a streak is the clock read.
 //!
 //! What a task waits for is not noted at each poll: a hang report finds
-//! it in the loop's own tables (`stall.rs`). Only a wait on a channel,
-//! which keeps its wakers where the loop cannot see them, is noted: one
-//! flag in the budget's thread-local, copied to the task's slot when the
-//! task waits.
+//! it in the loop's own tables (`stall.rs`). Only the kind of a wait on a
+//! channel or a socket is noted (`WaitKinds`): a few bits in the budget's
+//! thread-local, copied to the task's slot when the task waits.
 //!
 //! Read next: `slow_poll.rs`.
 
-use super::diagnostics::{BLOCK_ON, Diagnostics, Notes, Reported, report};
+use super::diagnostics::{BLOCK_ON, Diagnostics, Notes, Reported, WaitKinds, report};
 use super::executor::Executor;
 use super::task::Task;
 use super::waker::TaskWaker;
@@ -65,8 +64,9 @@ pub(crate) struct TaskWatch {
     /// The streak has passed a check: it has an entry in `spin_since`.
     long: bool,
     pub(crate) reported: Reported,
-    /// Its last pending poll left its waker with a channel.
-    pub(crate) on_channel: bool,
+    /// What its last pending poll waited on, of the kinds a hang report
+    /// cannot find by itself.
+    pub(crate) waits: WaitKinds,
 }
 
 /// One runtime's diagnostic state (a field of `Executor`).
@@ -91,7 +91,7 @@ pub(crate) struct Watch {
     /// The running `block_on` future's waker (a `Weak`: it adds no count).
     pub(crate) block_on: RefCell<(Weak<TaskWaker>, TaskWatch)>,
     /// When each long streak passed its first check, by task, and its
-    /// polls since then.
+    /// polls since then (as of its last check).
     spin_since: RefCell<HashMap<TaskId, (Instant, u64)>>,
     pub(crate) stall: Cell<super::stall::Stall>,
 }
@@ -118,6 +118,8 @@ impl Executor {
     /// `run_until` starts: a new `block_on` future, a fresh turn.
     pub(crate) fn watch_enter(&self, block_on: &Arc<TaskWaker>) {
         *self.watch.block_on.borrow_mut() = (Arc::downgrade(block_on), TaskWatch::default());
+        // The last `block_on` future may have yielded in its last poll.
+        self.watch.deferred.set(false);
         self.watch.spin_since.borrow_mut().clear();
         self.watch_turn_ends();
     }
@@ -141,7 +143,7 @@ impl Executor {
             }
             return;
         }
-        task.watch.on_channel = notes.on_channel;
+        task.watch.waits = notes.waits;
         if task.watch.streak != 0 {
             self.end_streak(&mut task.watch, waker.id);
         }
@@ -199,7 +201,7 @@ impl Executor {
             }
             return;
         }
-        watch.on_channel = notes.on_channel;
+        watch.waits = notes.waits;
         if watch.streak != 0 {
             self.end_streak(watch, waker.id);
         }
@@ -277,8 +279,9 @@ impl Executor {
             spin_since.clear(); // tasks that finished mid-streak: start over
         }
         let entry = spin_since.entry(id).or_insert((now, 0));
-        let (since, polls) = *entry;
-        entry.1 += u64::from(SPIN_CHECK);
+        let (since, polls) = *entry; // polls since the first check
+        // The streak counts on from 1: this poll is counted already.
+        entry.1 += u64::from(SPIN_CHECK - 1);
         watch.long = true;
         let spinning = now - since;
         if spinning < limit {

@@ -11,7 +11,7 @@
 //! ready socket, a due timer or another thread. That is because a yield
 //! does not wake its task directly: it hands the waker to the loop, which
 //! wakes it only after its next look at the reactor (a *deferred* wake,
-//! see `executor.rs`). So a task that yields in a loop cannot starve
+//! see `deferred.rs`). So a task that yields in a loop cannot starve
 //! sockets, timers or other tasks (docs/PITFALLS.md #7).
 //!
 //! Read next: `timer.rs`, a future that waits for a deadline.
