@@ -16,7 +16,7 @@
 //!   (`stall.rs`).
 //!
 //! This file holds what they share: the switches ([`Diagnostics`]), the
-//! name a task is reported by ([`TaskLabel`]), what a poll noted on its
+//! name a task is reported by ([`describe`]), what a poll noted on its
 //! way (whether it spent its budget, whether it waited on a channel or a
 //! socket), and
 //! where a report goes: a trace event every time, and a line on stderr,
@@ -27,7 +27,6 @@
 use super::budget;
 use crate::task_id::{TaskId, spawn_site};
 use crate::trace::{self, DiagnosisKind, EventKind, WaitOn};
-use std::fmt;
 use std::panic::Location;
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -113,61 +112,31 @@ fn threshold(name: &str, default_ms: u64) -> Option<Duration> {
     (ms > 0).then(|| Duration::from_millis(ms))
 }
 
-/// How a task is named in traces and reports: where it was spawned, and
-/// its `spawn_named` name if it has one. Kept from the spawn on, because a
-/// report may come long after (a `&'static Location` costs no allocation).
-/// Sixteen bytes: it lives in every task's waker.
-pub(crate) struct TaskLabel(Label);
-
-enum Label {
-    Spawned(&'static Location<'static>),
-    Blocking(&'static Location<'static>),
-    Named(Box<(String, &'static Location<'static>)>),
-}
-
-impl TaskLabel {
-    pub(crate) fn spawned(site: &'static Location<'static>) -> TaskLabel {
-        TaskLabel(Label::Spawned(site))
-    }
-
-    pub(crate) fn named(name: String, site: &'static Location<'static>) -> TaskLabel {
-        TaskLabel(Label::Named(Box::new((name, site))))
-    }
-
-    pub(crate) fn blocking(site: &'static Location<'static>) -> TaskLabel {
-        TaskLabel(Label::Blocking(site))
-    }
-
-    /// Is this the task that waits for a `spawn_blocking` thread?
-    pub(crate) fn is_blocking(&self) -> bool {
-        matches!(self.0, Label::Blocking(_))
-    }
-
-    /// `task 3 "worker" (spawned at main.rs:12)`.
-    pub(crate) fn describe(&self, id: TaskId) -> String {
-        match &self.0 {
-            Label::Named(named) => {
-                format!("{id} \"{}\" (spawned at {})", named.0, spawn_site(named.1))
-            }
-            Label::Blocking(site) => format!("{id} (spawn_blocking at {})", spawn_site(site)),
-            Label::Spawned(site) => format!("{id} (spawned at {})", spawn_site(site)),
-        }
+/// `task 3 "worker" (spawned at main.rs:12)`: how a report names a task.
+/// A task's waker keeps its spawn site (a `&'static Location` costs no
+/// allocation) and its runtime the `spawn_named` names (`waker.rs`),
+/// because a report may come long after the spawn.
+pub(crate) fn describe(id: TaskId, site: &'static Location<'static>, name: Option<&str>) -> String {
+    let site = spawn_site(site);
+    match name {
+        Some(name) => format!("{id} \"{name}\" (spawned at {site})"),
+        None if id.is_blocking_job() => format!("{id} (spawn_blocking at {site})"),
+        None => format!("{id} (spawned at {site})"),
     }
 }
 
 /// The name traces show: the `spawn_named` name, else the spawn site.
-impl fmt::Display for TaskLabel {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.0 {
-            Label::Named(named) => f.write_str(&named.0),
-            Label::Blocking(site) => write!(f, "spawn_blocking {}", spawn_site(site)),
-            Label::Spawned(site) => f.write_str(&spawn_site(site)),
-        }
+pub(crate) fn trace_name(
+    id: TaskId,
+    site: &'static Location<'static>,
+    name: Option<&str>,
+) -> String {
+    match name {
+        Some(name) => name.to_string(),
+        None if id.is_blocking_job() => format!("spawn_blocking {}", spawn_site(site)),
+        None => spawn_site(site),
     }
 }
-
-#[cfg(target_pointer_width = "64")]
-const _: () = assert!(std::mem::size_of::<TaskLabel>() == 16);
 
 /// How `block_on`'s own future is named in reports.
 pub(crate) const BLOCK_ON: &str = "the future given to block_on";

@@ -39,7 +39,7 @@
 
 use super::clock::Clock;
 use super::deferred::Deferred;
-use super::diagnostics::{Diagnostics, TaskLabel};
+use super::diagnostics::{self, Diagnostics};
 use super::join_handle::JoinHandle;
 use super::reactor::Reactor;
 use super::schedule::Schedule;
@@ -55,6 +55,7 @@ use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
 use std::future::Future;
 use std::io;
+use std::panic::Location;
 use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -162,13 +163,34 @@ impl Executor {
 
     /// Puts a new task in the table and on the run queue. Spawn never
     /// polls: the task first runs once the spawner's poll has returned.
-    pub(crate) fn spawn<F>(self: &Rc<Self>, future: F, label: TaskLabel) -> JoinHandle<F::Output>
+    /// `site` is where it was spawned.
+    pub(crate) fn spawn<F>(
+        self: &Rc<Self>,
+        future: F,
+        site: &'static Location<'static>,
+    ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
         F::Output: 'static,
     {
         let id = self.numbering.next_task();
-        self.spawn_as(id, future, label)
+        self.spawn_as(id, future, site, false)
+    }
+
+    /// `spawn`, for a task with a name (`spawn_named`).
+    pub(crate) fn spawn_named<F>(
+        self: &Rc<Self>,
+        future: F,
+        site: &'static Location<'static>,
+        name: String,
+    ) -> JoinHandle<F::Output>
+    where
+        F: Future + 'static,
+        F::Output: 'static,
+    {
+        let id = self.numbering.next_task();
+        self.remote.name_task(id, name);
+        self.spawn_as(id, future, site, true)
     }
 
     /// This runtime's serial and task numbers (see `task_id.rs`).
@@ -177,12 +199,13 @@ impl Executor {
     }
 
     /// `spawn`, with the id already chosen (`spawn_blocking` numbers its
-    /// jobs apart from the tasks).
+    /// jobs apart from the tasks) and the name, if `named`, already kept.
     pub(crate) fn spawn_as<F>(
         self: &Rc<Self>,
         id: TaskId,
         future: F,
-        label: TaskLabel,
+        site: &'static Location<'static>,
+        named: bool,
     ) -> JoinHandle<F::Output>
     where
         F: Future + 'static,
@@ -192,12 +215,15 @@ impl Executor {
         // waker's `Arc` are the two allocations a spawn costs.
         let future: TaskFuture = Box::pin(future);
         if trace::enabled() {
-            trace::name_task(id, || label.to_string());
+            trace::name_task(id, || {
+                let name = named.then(|| self.remote.name_of(id)).flatten();
+                diagnostics::trace_name(id, site, name.as_deref())
+            });
             trace::emit(|| (Some(id), EventKind::Spawn));
         }
         let key = self.tasks.borrow_mut().insert(|key| Task {
             stage: Stage::Idle(future),
-            waker: TaskWaker::new(key, id, self.remote.clone(), true, Some(label)),
+            waker: TaskWaker::new(key, id, self.remote.clone(), true, Some(site), named),
             join_waker: None,
             has_handle: true,
             abort_requested: false,
@@ -252,7 +278,7 @@ impl Executor {
         let id = self.numbering.main();
         trace::name_task(id, || "main".to_string());
         self.schedule_local(key);
-        TaskWaker::new(key, id, self.remote.clone(), true, None)
+        TaskWaker::new(key, id, self.remote.clone(), true, None, false)
     }
 
     /// The next key to run, or `None` when nothing is runnable.

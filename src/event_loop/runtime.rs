@@ -16,7 +16,7 @@
 
 use super::Builder;
 use super::context;
-use super::diagnostics::{Diagnostics, TaskLabel};
+use super::diagnostics::Diagnostics;
 use super::executor::Executor;
 use super::join_handle::JoinHandle;
 use crate::trace;
@@ -166,8 +166,7 @@ where
     F::Output: 'static,
 {
     // Traces name the task after the line that spawned it.
-    let label = TaskLabel::spawned(Location::caller());
-    context::expect_current("duet::event_loop::spawn").spawn(future, label)
+    context::expect_current("duet::event_loop::spawn").spawn(future, Location::caller())
 }
 
 /// As [`spawn`], with a name that traces show next to the task's number.
@@ -187,6 +186,35 @@ where
     F: Future + 'static,
     F::Output: 'static,
 {
-    let label = TaskLabel::named(name.into(), Location::caller());
-    context::expect_current("duet::event_loop::spawn_named").spawn(future, label)
+    context::expect_current("duet::event_loop::spawn_named").spawn_named(
+        future,
+        Location::caller(),
+        name.into(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Runtime, spawn, spawn_named};
+
+    /// A named task's name is kept only while the task lives: a server
+    /// that names a task per connection must not keep every name forever.
+    #[test]
+    fn names_are_kept_while_their_tasks_live() {
+        let rt = Runtime::new().unwrap();
+        let names = || rt.executor.remote.name_count();
+        rt.block_on(async {
+            let (done, detached) = (
+                spawn_named("joined", async {}),
+                spawn_named("detached", async {}),
+            );
+            drop(detached);
+            let unnamed = spawn(async {});
+            assert_eq!(names(), 2, "both named tasks are alive");
+            done.await.unwrap();
+            unnamed.await.unwrap();
+            crate::event_loop::yield_now().await; // the detached one ends too
+        });
+        assert_eq!(names(), 0, "every named task ended");
+    }
 }

@@ -29,7 +29,6 @@
 
 use super::channel::oneshot;
 use super::context;
-use super::diagnostics::TaskLabel;
 use super::join_handle::JoinHandle;
 use std::panic::{AssertUnwindSafe, Location, catch_unwind, resume_unwind};
 use std::thread;
@@ -89,6 +88,7 @@ where
                 }
             }
         },
-        TaskLabel::blocking(location),
+        location,
+        false,
     )
 }

@@ -27,7 +27,7 @@
 //!
 //! Read next: `src/trace/mod.rs`, where every report also goes.
 
-use super::diagnostics::{BLOCK_ON, TaskLabel, WaitKinds, report};
+use super::diagnostics::{BLOCK_ON, WaitKinds, report};
 use super::executor::Executor;
 use super::reactor::Direction;
 use super::task::Stage;
@@ -201,12 +201,7 @@ impl Executor {
         let outside_world = on_socket(&self.watch.block_on.borrow().1)
             || self.tasks.borrow().iter().any(|(_, task)| {
                 !matches!(task.stage, Stage::Finished(_))
-                    && (on_socket(&task.watch)
-                        || task
-                            .waker
-                            .label
-                            .as_ref()
-                            .is_some_and(TaskLabel::is_blocking))
+                    && (on_socket(&task.watch) || task.waker.id.is_blocking_job())
             });
         if outside_world {
             return;

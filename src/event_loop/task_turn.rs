@@ -134,6 +134,9 @@ impl Executor {
         let task = tasks
             .get_mut(key)
             .expect("a task stays in the table until it finishes");
+        if task.waker.named {
+            self.remote.forget_name(task.waker.id);
+        }
         if task.has_handle {
             task.stage = Stage::Finished(Some(outcome));
             let join_waker = task.join_waker.take();
@@ -162,6 +165,7 @@ impl Executor {
                 drop_catching_panic(task);
             }
         }
+        self.remote.forget_names();
         self.clear_queues();
     }
 }

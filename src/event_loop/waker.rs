@@ -21,13 +21,16 @@
 //! Read next: `executor.rs`, which takes keys off the queues and polls.
 
 use super::context;
-use super::diagnostics::{BLOCK_ON, TaskLabel};
+use super::diagnostics::{self, BLOCK_ON};
 use super::reactor::Unparker;
 use super::task::TaskKey;
 use crate::task_id::TaskId;
 use crate::trace::{self, EventKind};
 use crossbeam_channel::{Receiver, Sender};
 use futures_task::ArcWake;
+use parking_lot::Mutex;
+use std::collections::HashMap;
+use std::panic::Location;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -39,6 +42,10 @@ pub(crate) struct RemoteQueue {
     unparker: Unparker,
     /// Set when the runtime is dropped: later wakes are no-ops.
     closed: AtomicBool,
+    /// The names of this runtime's `spawn_named` tasks, for reports. Kept
+    /// here, where every task's waker can reach it, so that an unnamed
+    /// task (most of them) carries no name in its waker at all.
+    names: Mutex<HashMap<TaskId, String>>,
 }
 
 impl RemoteQueue {
@@ -49,6 +56,7 @@ impl RemoteQueue {
             receiver,
             unparker,
             closed: AtomicBool::new(false),
+            names: Mutex::default(),
         }
     }
 
@@ -83,6 +91,35 @@ impl RemoteQueue {
         self.receiver.try_iter()
     }
 
+    /// Keeps `name` for task `id` until the task ends (the task's waker
+    /// is then made with `named`).
+    #[cold]
+    pub(crate) fn name_task(&self, id: TaskId, name: String) {
+        self.names.lock().insert(id, name);
+    }
+
+    /// Task `id` has ended: its name is no longer needed.
+    #[cold]
+    pub(crate) fn forget_name(&self, id: TaskId) {
+        self.names.lock().remove(&id);
+    }
+
+    /// How many names are kept (for a test: `runtime.rs`).
+    #[cfg(test)]
+    pub(crate) fn name_count(&self) -> usize {
+        self.names.lock().len()
+    }
+
+    /// Forgets every name: the runtime is shutting down.
+    pub(crate) fn forget_names(&self) {
+        self.names.lock().clear();
+    }
+
+    /// The name kept for task `id`, if any.
+    pub(crate) fn name_of(&self, id: TaskId) -> Option<String> {
+        self.names.lock().get(&id).cloned()
+    }
+
     /// True if another thread has woken a task the loop has not yet taken in.
     pub(crate) fn has_wakes(&self) -> bool {
         !self.receiver.is_empty()
@@ -107,37 +144,49 @@ pub(crate) struct TaskWaker {
     /// is queued, and polled, once (docs/PITFALLS.md #6).
     queued: AtomicBool,
     remote: Arc<RemoteQueue>,
-    /// How a spawned task is named in diagnostics (`None` for `block_on`'s
+    /// Whether `remote` keeps a name for this task (`spawn_named`).
+    pub(crate) named: bool,
+    /// Where the task was spawned, for reports (`None` for `block_on`'s
     /// future). It never changes, so it lives here rather than in the
     /// task's slot, which the loop moves on every spawn and finish.
-    pub(crate) label: Option<TaskLabel>,
+    site: Option<&'static Location<'static>>,
 }
+
+// Forty bytes: with the `Arc`'s counts, one 64-byte heap chunk per task.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(std::mem::size_of::<TaskWaker>() == 40);
 
 impl TaskWaker {
     /// A waker for `key`. `queued` says whether the caller is about to put
     /// the key on the run queue itself (as spawn does).
+    /// `site`: where the task was spawned (`None` for `block_on`'s
+    /// future); `named`: `remote` keeps a name for it (`name_task`).
     pub(crate) fn new(
         key: TaskKey,
         id: TaskId,
         remote: Arc<RemoteQueue>,
         queued: bool,
-        label: Option<TaskLabel>,
+        site: Option<&'static Location<'static>>,
+        named: bool,
     ) -> Arc<TaskWaker> {
         Arc::new(TaskWaker {
             key,
             id,
             queued: AtomicBool::new(queued),
             remote,
-            label,
+            named,
+            site,
         })
     }
 
     /// `task 3 "worker" (spawned at main.rs:12)`, or `block_on`'s future.
     pub(crate) fn describe(&self) -> String {
-        match &self.label {
-            Some(label) => label.describe(self.id),
-            None => BLOCK_ON.to_string(),
-        }
+        let Some(site) = self.site else {
+            return BLOCK_ON.to_string();
+        };
+        let names = self.named.then(|| self.remote.names.lock());
+        let name = names.as_ref().and_then(|names| names.get(&self.id));
+        diagnostics::describe(self.id, site, name.map(String::as_str))
     }
 
     /// Called by the loop just before it polls the task: from here on, a
