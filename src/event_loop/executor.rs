@@ -80,7 +80,8 @@ pub(crate) struct Executor {
     pub(super) polling: Cell<(TaskKey, *const ())>,
     timers: Timers,
     reactor: Reactor,
-    /// Polls since the loop last looked at the reactor.
+    /// Keys taken off the run queue (polls, mostly) since the loop last
+    /// looked at the reactor.
     polls_since_reactor: Cell<u32>,
     /// Polls between looks: [`EVENT_INTERVAL`], or 1 while the
     /// diagnostics narrow down a slow poll (`slow_poll.rs`).
@@ -155,8 +156,9 @@ impl Executor {
         self.event_interval.set(polls.unwrap_or(EVENT_INTERVAL));
     }
 
-    /// How many polls this runtime has run (the diagnostics' clock: a
-    /// stretch with no new polls ran no task code).
+    /// How many keys this runtime has taken off its run queue: polls,
+    /// and the odd late wake of a finished task, skipped (the diagnostics'
+    /// clock: a stretch with none ran no task code).
     pub(crate) fn polls_so_far(&self) -> u64 {
         self.watch.polls_before.get() + u64::from(self.polls_since_reactor.get())
     }
