@@ -214,7 +214,8 @@ impl Executor {
         F::Output: 'static,
     {
         // Erase the output type (see `ErasedFuture`). This box and the
-        // waker's `Arc` are the two allocations a spawn costs.
+        // waker's `Arc` are the two allocations at spawn; an output that
+        // is not zero-sized is boxed too, when the task finishes.
         let future: TaskFuture = Box::pin(future);
         if trace::enabled() {
             trace::name_task(id, || {

@@ -21,9 +21,12 @@
 //!
 //! What a task waits for is found where its waker is kept: the reactor's
 //! waiters (a socket), the timer table (a timer), another task's slot (a
-//! `JoinHandle`). A channel keeps its wakers out of the loop's sight, so
-//! a wait on one is the one kind a poll notes as it happens (`watch.rs`).
-//! Nothing of this is done while the loop runs well: only a report pays.
+//! `JoinHandle`). A poll also notes, as it happens, two kinds of wait
+//! (`watch.rs`): on a channel, which keeps its wakers out of the loop's
+//! sight, and on a socket, because a waiter found in the reactor may be
+//! stale (its future dropped) or a `join`/`select` child's. The quiet
+//! rule above goes by that note. Nothing of this is done while the loop
+//! runs well: only a report pays.
 //!
 //! Read next: `src/trace/mod.rs`, where every report also goes.
 

@@ -91,7 +91,8 @@ pub(crate) type TaskKey = Key;
 /// Every task of one runtime, by key.
 pub(crate) type TaskTable = Slab<Task>;
 
-// The loop moves a task's slot on every spawn and finish: it is kept at
-// 64 bytes (one cache line on most machines), and this says so if it grows.
+// The loop moves a task in and out of its slot on every spawn and finish:
+// a `Task` is kept at 64 bytes (its slab slot, with the generation, is
+// 72), and this says so if it grows.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(std::mem::size_of::<Task>() == 64);

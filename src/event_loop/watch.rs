@@ -1,7 +1,8 @@
 //! Watching each poll: lost wakers, slow polls and busy waiting.
 //!
-//! The loop calls in here at a few named points (`watch_pending` from
-//! `put_back`, and around each turn of the reactor).
+//! The loop calls in here from `put_back` (`watch_pending`) and, for
+//! `block_on`'s future, from `run_until`; around each turn of the reactor
+//! it calls into `slow_poll.rs` and `stall.rs`.
 //! A healthy loop must not feel it, so each check rides on something the
 //! loop has in hand anyway:
 //!
@@ -58,8 +59,8 @@ const SPIN_POLL_AT_MOST: Duration = Duration::from_millis(1);
 #[derive(Default)]
 pub(crate) struct TaskWatch {
     /// Pending polls in a row that woke itself or yielded, counted up to
-    /// [`SPIN_CHECK`] and then from 1 again. (Two bytes, not eight: with
-    /// them the task's slot, moved on every spawn and finish, stays at 64.)
+    /// [`SPIN_CHECK`] and then from 1 again. (Two bytes, not four: with
+    /// them a `Task`, moved on every spawn and finish, stays at 64 bytes.)
     streak: u16,
     /// The streak has passed a check: it has an entry in `spin_since`.
     long: bool,
