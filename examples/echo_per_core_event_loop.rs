@@ -4,12 +4,12 @@
 //! One event loop runs on one thread, so it uses one core. To use them
 //! all, run one loop per core: thread-per-core. Nothing in a loop changes:
 //! `serve` and `echo` below are those of `echo_event_loop.rs`, line for
-//! line, idle timeout included (diff the two files). What changes is `main`: it binds one std
-//! listener and hands each loop a clone of it (`try_clone`: a second
-//! descriptor for the same socket). When a connection arrives, the kernel
-//! wakes the loops waiting on that socket; the first to call `accept`
-//! takes the connection, and it stays on that loop, in that thread, for
-//! its whole life. A busy loop gets to `accept` later, so new connections
+//! line, idle timeout included (diff the two files). What changes is
+//! `main`: it binds one std listener and hands each loop a clone of it
+//! (`try_clone`: a second descriptor for the same socket). When a
+//! connection arrives, the kernel wakes the loops waiting on that socket;
+//! the first to call `accept` takes the connection, and it stays on that
+//! loop, in that thread, for its whole life. A busy loop gets to `accept` later, so new connections
 //! tend to go to the idle ones. No task ever moves between threads,
 //! so none needs `Send`, and the loops share nothing but the socket.
 //!
