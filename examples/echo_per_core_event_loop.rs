@@ -10,8 +10,9 @@
 //! connection arrives, the kernel wakes the loops waiting on that socket;
 //! the first to call `accept` takes the connection, and it stays on that
 //! loop, in that thread, for its whole life. A busy loop gets to `accept`
-//! later, so new connections tend to go to the idle ones. No task ever moves between threads,
-//! so none needs `Send`, and the loops share nothing but the socket.
+//! later, so new connections tend to go to the idle ones. No task ever
+//! moves between threads, so none needs `Send`, and the loops share
+//! nothing but the socket.
 //!
 //! Why no blocking twin of this file: `echo_blocking.rs` already uses
 //! every core. Its threads, one per connection, are the kernel's to place,
