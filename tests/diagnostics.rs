@@ -186,6 +186,38 @@ fn a_diagnosis_is_a_trace_event_about_its_task() {
 }
 
 #[test]
+fn a_slow_poll_that_ends_its_task_is_reported_with_or_without_a_handle() {
+    // Each task blocks the thread in its last poll, alone between two
+    // parks of the loop, so that poll is named; one task is detached.
+    async fn wait_then_block(wait_ms: u64) {
+        sleep(Duration::from_millis(wait_ms)).await;
+        thread::sleep(Duration::from_millis(60));
+    }
+    let (ids, found) = within(|| {
+        let rt = quiet_runtime(|d| d.slow_poll = Some(Duration::from_millis(20)));
+        let (ids, events) = capture(|| {
+            rt.block_on(async {
+                let kept = spawn(wait_then_block(5));
+                let detached = spawn(wait_then_block(100));
+                let ids = [kept.id().as_u64(), detached.id().as_u64()];
+                drop(detached);
+                sleep(Duration::from_millis(200)).await;
+                kept.await.unwrap();
+                ids
+            })
+        });
+        (ids, diagnoses(&events))
+    });
+    for id in ids {
+        let about: Vec<_> = found.iter().filter(|d| d.2 == Some(id)).collect();
+        assert_eq!(about.len(), 1, "task {id}: {found:?}");
+        let (kind, message, _) = about[0];
+        assert_eq!(*kind, DiagnosisKind::SlowPoll);
+        assert!(message.starts_with(&format!("task {id} ")), "{message}");
+    }
+}
+
+#[test]
 fn a_block_on_future_nobody_can_wake_panics_saying_deadlock_at_once() {
     let message = within(|| {
         let rt = quiet_runtime(|_| {});

@@ -100,12 +100,12 @@ impl Executor {
     /// its key comes up, as after any late wake).
     fn wake_local(&self, key: TaskKey) {
         let tasks = self.tasks.borrow();
-        let Some(task) = tasks.get(key) else {
-            return; // finished and gone
+        let Some(waker) = tasks.get(key).and_then(|task| task.waker.as_ref()) else {
+            return; // finished
         };
-        if task.waker.mark_queued() {
+        if waker.mark_queued() {
             self.schedule_local(key);
-            trace_local_wake(task.waker.id);
+            trace_local_wake(waker.id);
         }
     }
 }

@@ -226,7 +226,14 @@ impl Executor {
         }
         let key = self.tasks.borrow_mut().insert(|key| Task {
             stage: Stage::Idle(future),
-            waker: TaskWaker::new(key, id, self.remote.clone(), true, Some(site), named),
+            waker: Some(TaskWaker::new(
+                key,
+                id,
+                self.remote.clone(),
+                true,
+                Some(site),
+                named,
+            )),
             join_waker: None,
             has_handle: true,
             abort_requested: false,

@@ -24,7 +24,7 @@
 
 use super::diagnostics;
 use super::executor::Executor;
-use super::task::{Stage, TaskKey};
+use super::task::{Stage, Task, TaskKey};
 use super::task_turn::drop_catching_panic;
 use crate::JoinError;
 use crate::task_id::TaskId;
@@ -115,11 +115,15 @@ impl<T> JoinHandle<T> {
         let waker = {
             let mut tasks = executor.tasks().borrow_mut();
             match tasks.get_mut(self.key) {
-                // A finished task has nothing to abort. (Waking it anyway
-                // would only queue a poll that `poll_spawned_task` skips.)
-                Some(task) if !matches!(task.stage, Stage::Finished(_)) => {
-                    task.abort_requested = true;
-                    task.waker.clone()
+                // Only a task that has not finished has a waker; a finished
+                // one has nothing to abort.
+                Some(Task {
+                    waker: Some(waker),
+                    abort_requested,
+                    ..
+                }) => {
+                    *abort_requested = true;
+                    waker.clone()
                 }
                 _ => return,
             }

@@ -61,12 +61,26 @@ impl Executor {
     fn report_on(&self, key: TaskKey, kind: DiagnosisKind, message: impl FnOnce(String) -> String) {
         let config = self.watch.config.get();
         let mut tasks = self.tasks.borrow_mut();
-        if let Some(task) = tasks.get_mut(key) {
-            let id = task.waker.id;
-            let who = task.waker.describe();
+        if let Some(task) = tasks.get_mut(key)
+            && let Some(waker) = &task.waker
+        {
+            let (id, who) = (waker.id, waker.describe());
             return report(&config, id, kind, &mut task.watch.reported, || message(who));
         }
         drop(tasks);
+        // A task that finished in that very poll has let go of its waker,
+        // and a detached one has left the table: the loop kept the waker.
+        // (The task's name went with it: it is named by number and site.)
+        let finished = self.watch.finished_last.take();
+        self.watch.finished_last.set(finished.clone());
+        if let Some(waker) = finished
+            && waker.key == key
+        {
+            let mut reported = Default::default();
+            return report(&config, waker.id, kind, &mut reported, || {
+                message(waker.describe())
+            });
+        }
         let mut block_on = self.watch.block_on.borrow_mut();
         if let Some(waker) = block_on.0.upgrade()
             && waker.key == key
@@ -75,8 +89,6 @@ impl Executor {
                 message(BLOCK_ON.to_string())
             });
         }
-        // A detached task that finished in that very poll is gone from
-        // the table, its name with it: nothing left to report it by.
     }
 
     /// The loop is about to turn the reactor (`parks`: and sleep in it).

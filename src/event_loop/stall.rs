@@ -165,7 +165,7 @@ impl Executor {
         };
         only_joiners(&block_on, BLOCK_ON_REFS + 1)
             && tasks.iter().all(|(_, task)| {
-                matches!(task.stage, Stage::Finished(_)) || only_joiners(&task.waker, 1)
+                matches!(task.stage, Stage::Finished(_)) || only_joiners(task.waker(), 1)
             })
     }
 
@@ -204,7 +204,7 @@ impl Executor {
         let outside_world = on_socket(&self.watch.block_on.borrow().1)
             || self.tasks.borrow().iter().any(|(_, task)| {
                 !matches!(task.stage, Stage::Finished(_))
-                    && (on_socket(&task.watch) || task.waker.id.is_blocking_job())
+                    && (on_socket(&task.watch) || task.waker().id.is_blocking_job())
             });
         if outside_world {
             return;
@@ -249,7 +249,7 @@ impl Executor {
         }
         for (_, task) in self.tasks.borrow().iter() {
             if let Some(waker) = &task.join_waker {
-                keep(waker, Waiting::Task(task.waker.id));
+                keep(waker, Waiting::Task(task.waker().id));
             }
         }
         kept
@@ -277,9 +277,10 @@ impl Executor {
             if matches!(task.stage, Stage::Finished(_)) {
                 continue;
             }
-            let stuck = self.nobody_else_holds(&task.waker, 1);
-            let who = task.waker.describe();
-            let waits = waits(&task.watch, found(&task.waker), stuck);
+            let waker = task.waker();
+            let stuck = self.nobody_else_holds(waker, 1);
+            let who = waker.describe();
+            let waits = waits(&task.watch, found(waker), stuck);
             let _ = write!(lines, "\n  {who} {waits}");
         }
         lines

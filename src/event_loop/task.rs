@@ -70,8 +70,11 @@ pub(crate) enum Stage {
 /// One task's entry in the table.
 pub(crate) struct Task {
     pub(crate) stage: Stage,
-    /// Shared with every `Waker` of this task; see `waker.rs`.
-    pub(crate) waker: Arc<TaskWaker>,
+    /// Shared with every `Waker` of this task; see `waker.rs`. `None`
+    /// once the task has finished: nothing wakes a finished task, so the
+    /// loop lets go of the waker then, not when the handle claims the
+    /// output (see `finish` in `task_turn.rs`).
+    pub(crate) waker: Option<Arc<TaskWaker>>,
     /// The waker of whoever awaits the `JoinHandle`, woken on finish.
     pub(crate) join_waker: Option<Waker>,
     /// False once the `JoinHandle` is dropped: the task is detached and its
@@ -82,6 +85,15 @@ pub(crate) struct Task {
     pub(crate) abort_requested: bool,
     /// What the diagnostics keep about it (see `watch.rs`).
     pub(crate) watch: TaskWatch,
+}
+
+impl Task {
+    /// The waker of a task that has not finished.
+    pub(crate) fn waker(&self) -> &Arc<TaskWaker> {
+        self.waker
+            .as_ref()
+            .expect("a task keeps its waker until it finishes")
+    }
 }
 
 /// Names a task in the [`TaskTable`]; see `slab.rs` for why it cannot go

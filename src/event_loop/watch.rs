@@ -95,6 +95,11 @@ pub(crate) struct Watch {
     /// polls since then (as of its last check).
     spin_since: RefCell<HashMap<TaskId, (Instant, u64)>>,
     pub(crate) stall: Cell<super::stall::Stall>,
+    /// The waker of the task that finished last. A task lets go of its
+    /// waker when it finishes (`finish`, `task_turn.rs`); if the poll that
+    /// ended it was slow, this is what the report names it by
+    /// (`slow_poll.rs`).
+    pub(crate) finished_last: Cell<Option<Arc<TaskWaker>>>,
 }
 
 impl Watch {
@@ -111,6 +116,7 @@ impl Watch {
             block_on: RefCell::default(),
             spin_since: RefCell::default(),
             stall: Cell::default(),
+            finished_last: Cell::new(None),
         }
     }
 }
@@ -157,7 +163,7 @@ impl Executor {
     fn lost_waker(&self, task: &mut Task, id: TaskId) {
         let config = self.watch.config.get();
         if config.lost_waker {
-            let who = task.waker.describe();
+            let who = task.waker().describe();
             report(
                 &config,
                 id,
@@ -171,7 +177,7 @@ impl Executor {
     #[cold]
     fn check_spin(&self, task: &mut Task, id: TaskId) {
         if let Some((spinning, polls)) = self.spinning_for(&mut task.watch, id) {
-            let who = task.waker.describe();
+            let who = task.waker().describe();
             let config = self.watch.config.get();
             report(
                 &config,
