@@ -91,7 +91,8 @@
 //!    `precise_wakeup.rs` (a timerfd, so a park ends on the deadline's
 //!    microsecond, not the next millisecond) →
 //!    `io_source.rs` (the edge-triggered read/write discipline) → `net/`
-//!    (`mod.rs`, `listener.rs`, `stream.rs`, `split.rs`: TCP built on it).
+//!    (`mod.rs`, `listener.rs`, `stream.rs`, `options.rs`, `split.rs`: TCP
+//!    built on it).
 //! 4. The other leaf futures: `channel/` (`mod.rs`, `mpsc.rs`,
 //!    `waiters.rs`, `oneshot.rs`: async channels written by hand, wakers in
 //!    plain sight) → `spawn_blocking.rs` (handing blocking work to another

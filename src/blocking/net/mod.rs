@@ -17,12 +17,14 @@
 //! try again.
 //!
 //! The files: `listener.rs` (waiting for connections), `stream.rs` (one
-//! connection: read, write, shut down), `split.rs` (one connection, two
-//! threads).
+//! connection: connect, read, write), `options.rs` (its addresses, Nagle,
+//! `shutdown`, and timeouts for the calls that sleep), `split.rs` (one
+//! connection, two threads).
 //!
 //! Read next: `listener.rs`.
 
 mod listener;
+mod options;
 mod split;
 mod stream;
 

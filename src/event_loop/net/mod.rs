@@ -19,11 +19,15 @@
 //! - `listener.rs`: `TcpListener`, and why `accept` backs off when the
 //!   process is out of file descriptors.
 //! - `stream.rs`: `TcpStream`, and how an async `connect` completes.
+//! - `options.rs`: a connection's addresses, Nagle and `shutdown`: calls
+//!   that never wait, the same as the blocking runtime's.
 //! - `split.rs`: `ReadHalf`/`WriteHalf`, one task reading while another writes.
 //!
-//! Read next: `listener.rs`, `stream.rs`, `split.rs`, then `../channel/mod.rs`.
+//! Read next: `listener.rs`, `stream.rs`, `options.rs`, `split.rs`, then
+//! `../channel/mod.rs`.
 
 mod listener;
+mod options;
 mod split;
 mod stream;
 

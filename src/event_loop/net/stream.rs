@@ -8,14 +8,14 @@
 //! are connected, and `NotConnected` means the handshake is still going
 //! (a spurious wake), so we wait again.
 //!
-//! Read next: `split.rs`.
+//! Read next: `options.rs`.
 
 use super::split::{ReadHalf, WriteHalf, split};
 use crate::event_loop::io_source::IoSource;
 use crate::event_loop::reactor::Direction;
 use std::future::poll_fn;
 use std::io;
-use std::net::{Shutdown, SocketAddr, ToSocketAddrs};
+use std::net::{SocketAddr, ToSocketAddrs};
 
 /// A TCP connection.
 ///
@@ -245,117 +245,6 @@ impl TcpStream {
     /// ```
     pub async fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-
-    /// Closes the read side, the write side, or both. After
-    /// `shutdown(Shutdown::Write)` the peer reads EOF, and can still send.
-    ///
-    /// ```
-    /// use duet::event_loop::net::{TcpListener, TcpStream};
-    /// use duet::event_loop::{Runtime};
-    /// use duet::event_loop::net::Shutdown;
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let rt = Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let mut client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (mut server, _) = listener.accept().await?;
-    ///     client.shutdown(Shutdown::Write)?; // "I have nothing more to say"
-    ///     let mut buf = [0; 3];
-    ///     assert_eq!(server.read(&mut buf).await?, 0); // the server reads EOF...
-    ///     server.write_all(b"bye").await?; // ...and can still answer
-    ///     client.read_exact(&mut buf).await?;
-    ///     assert_eq!(&buf, b"bye");
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn shutdown(&self, how: Shutdown) -> io::Result<()> {
-        self.io.get_ref().shutdown(how)
-    }
-
-    /// This end's address.
-    ///
-    /// ```
-    /// use duet::event_loop::net::{TcpListener, TcpStream};
-    /// use duet::event_loop::{Runtime};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let rt = Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     let (server, _) = listener.accept().await?;
-    ///     assert_eq!(client.local_addr()?, server.peer_addr()?);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn local_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().local_addr()
-    }
-
-    /// The other end's address.
-    ///
-    /// ```
-    /// use duet::event_loop::net::{TcpListener, TcpStream};
-    /// use duet::event_loop::{Runtime};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let rt = Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     assert_eq!(client.peer_addr()?, listener.local_addr()?);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
-        self.io.get_ref().peer_addr()
-    }
-
-    /// Turns Nagle's algorithm off (`true`) so small writes go out at once.
-    ///
-    /// ```
-    /// use duet::event_loop::net::{TcpListener, TcpStream};
-    /// use duet::event_loop::{Runtime};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let rt = Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     client.set_nodelay(true)?; // small writes go out at once
-    ///     assert!(client.nodelay()?);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn set_nodelay(&self, nodelay: bool) -> io::Result<()> {
-        self.io.get_ref().set_nodelay(nodelay)
-    }
-
-    /// Whether Nagle's algorithm is off (see [`TcpStream::set_nodelay`]).
-    ///
-    /// ```
-    /// use duet::event_loop::net::{TcpListener, TcpStream};
-    /// use duet::event_loop::{Runtime};
-    ///
-    /// # fn main() -> std::io::Result<()> {
-    /// let rt = Runtime::new()?;
-    /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let client = TcpStream::connect(listener.local_addr()?).await?;
-    ///     client.set_nodelay(false)?;
-    ///     assert!(!client.nodelay()?);
-    ///     Ok(())
-    /// })
-    /// # }
-    /// ```
-    pub fn nodelay(&self) -> io::Result<bool> {
-        self.io.get_ref().nodelay()
     }
 
     /// Splits the stream so one task can read while another writes. Both
