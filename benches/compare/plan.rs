@@ -153,6 +153,17 @@ pub fn run(quick: bool, wanted: &dyn Fn(&str) -> bool) {
         ];
         group(&mut tasks, repeats, "timers", "10000", &[], &m);
     }
+    if wanted("join_many") {
+        // What the timers row's main task does once the last deadline has
+        // passed: claim finished tasks' outputs, one after another.
+        let m = [measure(
+            "ns",
+            "join_many 10k finished: claim",
+            "ns/task",
+            true,
+        )];
+        group(&mut tasks, repeats, "join_many", "10000", &only_async, &m);
+    }
     if wanted("sleep_cpu") {
         // The same cost at both lengths means no CPU while asleep: what is
         // left is waking the thousand tasks.

@@ -30,6 +30,7 @@ pub fn measure(workload: &str, n: usize) -> Option<Metrics> {
         "chained_spawn" => vec![("ns", per(chained_spawn(n), n))],
         "timers" => lateness(&sleep_plan(n, Duration::ZERO), &|plan| Some(timers(plan)))?,
         "timer_scaling" => timer_cost(n, &|plan| Some(timers(plan)))?,
+        "join_many" => vec![("ns", per(join_many(n), n))],
         "sleep_cpu" => sleep_cpu(n, sleepers),
         _ => return None,
     })
@@ -129,6 +130,29 @@ fn timers(plan: &[Duration]) -> Woken {
         woke
     }));
     (start, woke, Instant::now(), process_cpu() - cpu)
+}
+
+fn join_many(n: usize) -> Duration {
+    let ex = LocalExecutor::new();
+    async_io::block_on(ex.run(async {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                ex.spawn(async {
+                    Timer::after(Duration::from_millis(1)).await;
+                    Instant::now()
+                })
+            })
+            .collect();
+        while !handles.iter().all(|handle| handle.is_finished()) {
+            Timer::after(Duration::from_millis(1)).await;
+        }
+        let start = Instant::now();
+        let mut woke = Vec::with_capacity(n);
+        for handle in handles {
+            woke.push(handle.await);
+        }
+        start.elapsed()
+    }))
 }
 
 fn sleepers(deadline: Instant) -> Duration {

@@ -1,7 +1,9 @@
 //! The timer workloads on duet's event loop, tokio's current-thread
 //! runtime and duet's blocking runtime (smol's are in `smol.rs`): how late
-//! sleepers wake, what a timer costs in CPU, and how much CPU a runtime
-//! spends while every task sleeps. The measuring code (`lateness`,
+//! sleepers wake, what a timer costs in CPU, how much CPU a runtime
+//! spends while every task sleeps, and what claiming a finished sleeper's
+//! output costs (join_many: the work left after the last deadline). The
+//! measuring code (`lateness`,
 //! `timer_cost`, `sleep_cpu`) is shared with `smol.rs`, so every runtime
 //! is measured by the same lines.
 
@@ -138,6 +140,57 @@ fn blocking_timers(plan: &[Duration]) -> Woken {
         .collect();
     let woke: Vec<Instant> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     (start, woke, Instant::now(), process_cpu() - cpu)
+}
+
+/// join_many: the cost of claiming a finished task's output, the work
+/// that the timers row's main task does after the last deadline. `n`
+/// tasks each sleep 1 ms and return the time; once every one has
+/// finished, the claiming of all their outputs, in order, is timed.
+pub fn el_join_many(n: usize) -> Duration {
+    use duet::event_loop::{sleep, spawn};
+    let rt = duet::event_loop::Runtime::new().unwrap();
+    rt.block_on(async {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                spawn(async {
+                    sleep(Duration::from_millis(1)).await;
+                    Instant::now()
+                })
+            })
+            .collect();
+        while !handles.iter().all(|handle| handle.is_finished()) {
+            sleep(Duration::from_millis(1)).await;
+        }
+        let start = Instant::now();
+        let mut woke = Vec::with_capacity(n);
+        for handle in handles {
+            woke.push(handle.await.unwrap());
+        }
+        start.elapsed()
+    })
+}
+
+pub fn tokio_join_many(n: usize) -> Duration {
+    use tokio::time::sleep;
+    tokio_runtime().block_on(async {
+        let handles: Vec<_> = (0..n)
+            .map(|_| {
+                tokio::spawn(async {
+                    sleep(Duration::from_millis(1)).await;
+                    Instant::now()
+                })
+            })
+            .collect();
+        while !handles.iter().all(|handle| handle.is_finished()) {
+            sleep(Duration::from_millis(1)).await;
+        }
+        let start = Instant::now();
+        let mut woke = Vec::with_capacity(n);
+        for handle in handles {
+            woke.push(handle.await.unwrap());
+        }
+        start.elapsed()
+    })
 }
 
 /// CPU while every task sleeps: SLEEPERS tasks sleep `ms` to one shared

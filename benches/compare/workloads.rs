@@ -7,7 +7,8 @@
 
 use super::child::Metrics;
 use super::timers::{
-    el_sleepers, lateness, sleep_cpu, sleep_plan, timer_cost, timers, tokio_sleepers,
+    el_join_many, el_sleepers, lateness, sleep_cpu, sleep_plan, timer_cost, timers,
+    tokio_join_many, tokio_sleepers,
 };
 use std::time::{Duration, Instant};
 
@@ -35,6 +36,8 @@ pub fn measure(workload: &str, runtime: &str, n: usize) -> Option<Metrics> {
             timers(runtime, plan)
         })?,
         ("timer_scaling", _) => timer_cost(n, &|plan| timers(runtime, plan))?,
+        ("join_many", "duet") => vec![("ns", per(el_join_many(n), n))],
+        ("join_many", "tokio") => vec![("ns", per(tokio_join_many(n), n))],
         ("sleep_cpu", "duet") => sleep_cpu(n, el_sleepers),
         ("sleep_cpu", "tokio") => sleep_cpu(n, tokio_sleepers),
         _ => return None,
