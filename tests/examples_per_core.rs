@@ -4,9 +4,10 @@
 //! The tests start the built example as a child process (the helpers in
 //! `tests/support/examples.rs` bound every wait and kill the child when a
 //! test ends, passing or failing) and check what a user would: it runs a
-//! loop thread per core, every connection is echoed whichever loop took
-//! it, many connections at once and out of order, a client that resets
-//! ends only its own connection, and the self-test reports and exits.
+//! loop thread per core, the loops get equal shares of the connections,
+//! every connection is echoed whichever loop took it, many connections at
+//! once and out of order, a client that resets ends only its own
+//! connection, and the self-test reports and exits.
 //!
 //! Read next: `examples/echo_per_core_event_loop.rs`, beside
 //! `examples/echo_event_loop.rs`.
@@ -61,6 +62,49 @@ fn runs_one_loop_thread_per_core() {
         assert!(Instant::now() < deadline, "threads: {names:?}");
         thread::sleep(Duration::from_millis(10));
     }
+}
+
+/// How many sockets each epoll instance of process `pid` watches, from
+/// /proc (Linux). Each event loop has one epoll instance, and registers a
+/// connection's socket there when it first reads it.
+fn sockets_per_epoll(pid: u32) -> Vec<usize> {
+    let fd_dir = format!("/proc/{pid}/fd");
+    let link = |fd: &str| std::fs::read_link(format!("{fd_dir}/{fd}")).ok();
+    let mut counts: Vec<usize> = std::fs::read_dir(&fd_dir)
+        .unwrap()
+        .filter_map(|entry| {
+            let fd = entry.ok()?.file_name().into_string().ok()?;
+            if link(&fd)?.to_str()? != "anon_inode:[eventpoll]" {
+                return None;
+            }
+            let info = std::fs::read_to_string(format!("/proc/{pid}/fdinfo/{fd}")).ok()?;
+            let watched = info.lines().filter_map(|line| {
+                let target = line.strip_prefix("tfd:")?.split_whitespace().next()?;
+                link(target)
+            });
+            Some(
+                watched
+                    .filter(|l| l.to_string_lossy().starts_with("socket:"))
+                    .count(),
+            )
+        })
+        .collect();
+    counts.sort();
+    counts
+}
+
+#[test]
+fn each_loop_serves_an_equal_share_of_the_connections() {
+    const SHARE: usize = 4;
+    let server = Server::start(NAME);
+    let pid = server.process.child.id();
+    // All connect at once, as a burst of clients does; one round trip
+    // each makes every loop register the sockets it was given.
+    let mut streams: Vec<TcpStream> = (0..SHARE * cores()).map(|_| server.connect()).collect();
+    for stream in &mut streams {
+        round_trip(stream, b"which loop am I on?");
+    }
+    assert_eq!(sockets_per_epoll(pid), vec![SHARE; cores()]);
 }
 
 #[test]

@@ -65,6 +65,32 @@ impl TcpStream {
         Ok(TcpStream { inner })
     }
 
+    /// Wraps a connection made by `std`, putting it (back) into blocking
+    /// mode, as [`TcpListener::from_std`](super::TcpListener::from_std)
+    /// does for a listener.
+    ///
+    /// ```
+    /// use duet::blocking::net::{TcpListener, TcpStream};
+    /// use duet::blocking::Runtime;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let rt = Runtime::new();
+    /// rt.block_on(|| {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let std_client = std::net::TcpStream::connect(listener.local_addr()?)?;
+    ///     let (mut server, _) = listener.accept()?;
+    ///     let mut client = TcpStream::from_std(std_client)?;
+    ///     client.write_all(b"hi")?;
+    ///     server.read_exact(&mut [0; 2])?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn from_std(stream: net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(false)?;
+        Ok(TcpStream { inner: stream })
+    }
+
     /// Waits for bytes, copies up to `buf.len()` of them into `buf` and
     /// returns how many. `Ok(0)` means the peer closed its side (EOF), and
     /// every read after that returns `Ok(0)` again.

@@ -50,6 +50,36 @@ impl TcpStream {
         }
     }
 
+    /// Wraps a connection made by `std`, switching it to non-blocking mode.
+    ///
+    /// A `std::net::TcpStream` may move between threads; this one may not
+    /// (it belongs to the loop that first uses it). So a connection
+    /// accepted on one thread reaches a loop on another as a std stream,
+    /// and the loop wraps it (`examples/echo_per_core_event_loop.rs`).
+    ///
+    /// ```
+    /// use duet::event_loop::net::{TcpListener, TcpStream};
+    /// use duet::event_loop::Runtime;
+    ///
+    /// # fn main() -> std::io::Result<()> {
+    /// let rt = Runtime::new()?;
+    /// rt.block_on(async {
+    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
+    ///     let addr = listener.local_addr()?;
+    ///     let std_client = std::thread::spawn(move || std::net::TcpStream::connect(addr));
+    ///     let (mut server, _) = listener.accept().await?;
+    ///     let mut client = TcpStream::from_std(std_client.join().unwrap()?)?;
+    ///     client.write_all(b"hi").await?;
+    ///     server.read_exact(&mut [0; 2]).await?;
+    ///     Ok(())
+    /// })
+    /// # }
+    /// ```
+    pub fn from_std(stream: std::net::TcpStream) -> io::Result<TcpStream> {
+        stream.set_nonblocking(true)?;
+        Ok(TcpStream::from_mio(mio::net::TcpStream::from_std(stream)))
+    }
+
     /// Connects to `addr`, trying each address it resolves to in turn.
     ///
     /// Resolving a host name (not an IP address) asks the system resolver,

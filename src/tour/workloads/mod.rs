@@ -39,8 +39,9 @@ pub enum RuntimeKind {
     ThreadPerTask,
     /// `duet::event_loop`: every task a future, all on one thread.
     EventLoop,
-    /// One `duet::event_loop` per core, each on its own thread; every
-    /// connection's task stays on the loop that accepted it. Network only.
+    /// One `duet::event_loop` per core, each on its own thread, given the
+    /// connections in turn; each connection's task stays on the loop it
+    /// was given to. Network only.
     EventLoopPerCore,
 }
 

@@ -114,60 +114,51 @@ fn event_loop(
     })
 }
 
-/// A loop per core: the event loop above on each core's thread, each
-/// accepting on its own clone of one listener (as in
-/// `examples/echo_per_core_event_loop.rs`). A connection stays on the
-/// loop that took it.
-///
-/// Serving exactly `clients` connections takes one more step than on one
-/// loop: the loops count the connections they take between them, and the
-/// loop that takes the last one connects once to each other loop, whose
-/// `accept` would otherwise wait forever for a client that never comes.
+/// A loop per core: the event loop above on each core's thread, and this
+/// thread accepting the connections and handing them to the loops in
+/// turn (as `examples/echo_per_core_event_loop.rs` does), so each loop
+/// serves an equal share. A connection stays on the loop it was handed
+/// to. Once every client is handed out, dropping the loops' channels tells
+/// each loop that it has its whole share.
 fn per_core(
     clients: usize,
     service: Duration,
     listening: impl FnOnce(SocketAddr) -> io::Result<()>,
 ) -> io::Result<()> {
-    use duet::event_loop::{Runtime, net::TcpListener, spawn_named};
-    use std::sync::atomic::{AtomicUsize, Ordering};
+    use duet::event_loop::{Runtime, channel, net::TcpStream, spawn_named};
     let listener = std::net::TcpListener::bind("127.0.0.1:0")?;
-    let addr = listener.local_addr()?;
-    listening(addr)?;
+    listening(listener.local_addr()?)?;
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let taken = AtomicUsize::new(0);
     std::thread::scope(|scope| {
-        let loops: Vec<_> = (0..cores)
-            .map(|_| -> io::Result<_> {
-                let listener = listener.try_clone()?;
-                let taken = &taken;
-                Ok(scope.spawn(move || {
-                    let rt = Runtime::new()?;
-                    let listener = TcpListener::from_std(listener)?;
-                    rt.block_on(async {
-                        let mut handles = Vec::new();
-                        loop {
-                            let (stream, _) = listener.accept().await?;
-                            let client = taken.fetch_add(1, Ordering::SeqCst);
-                            if client >= clients {
-                                break; // the last loop's knock: all are taken
-                            }
-                            let name = format!("connection {client}");
-                            handles.push(spawn_named(name, answer_event_loop(stream, service)));
-                            if client + 1 == clients {
-                                for _ in 1..cores {
-                                    std::net::TcpStream::connect(addr)?;
-                                }
-                                break;
-                            }
-                        }
-                        for handle in handles {
-                            joined(handle.await)??;
-                        }
-                        Ok(())
-                    })
-                }))
-            })
-            .collect::<io::Result<_>>()?;
+        let mut inboxes = Vec::with_capacity(cores);
+        let mut loops = Vec::with_capacity(cores);
+        for _ in 0..cores {
+            let (inbox, connections) = channel::unbounded::<(usize, std::net::TcpStream)>();
+            inboxes.push(inbox);
+            loops.push(scope.spawn(move || -> io::Result<()> {
+                let rt = Runtime::new()?;
+                rt.block_on(async {
+                    let mut handles = Vec::new();
+                    while let Some((client, stream)) = connections.recv().await {
+                        let stream = TcpStream::from_std(stream)?;
+                        let name = format!("connection {client}");
+                        handles.push(spawn_named(name, answer_event_loop(stream, service)));
+                    }
+                    for handle in handles {
+                        joined(handle.await)??;
+                    }
+                    Ok(())
+                })
+            }));
+        }
+        for client in 0..clients {
+            let (stream, _) = listener.accept()?;
+            let inbox = &inboxes[client % cores];
+            if inbox.try_send((client, stream)).is_err() {
+                break; // that loop failed: its error comes from `join` below
+            }
+        }
+        drop(inboxes);
         loops
             .into_iter()
             .try_for_each(|event_loop| event_loop.join().expect("a loop does not panic"))
