@@ -8,13 +8,13 @@
 //! a connection reaches a loop. An `acceptor` thread waits in a plain
 //! blocking `accept` (it has nothing else to do) and hands each new
 //! connection to the next loop in turn, over that loop's channel. The
-//! loop wraps it (`TcpStream::from_std`) and spawns its task; from then
+//! loop spawns a task, which wraps it (`TcpStream::from_std`); from then
 //! on the connection stays on that loop, in that thread, for its whole
 //! life. No task ever moves between threads, so none needs `Send`.
 //!
 //! Why not let every loop `accept` on a clone of the listener? The kernel
 //! wakes all of them when connections arrive, and the first loop to run
-//! takes every connection waiting. Counted in `cargo bench`'s copy of
+//! takes most of the connections waiting, often all. Counted in `cargo bench`'s copy of
 //! this server, 100 clients connecting at once were split 92/8, 100/0 and
 //! 76/24 between two loops in three runs. Taking turns splits them
 //! evenly, 50/50 (`tests/examples_per_core.rs` checks it).
@@ -60,29 +60,26 @@ fn main() -> io::Result<()> {
     cli::announce(addr)?;
     let idle = options.idle_timeout;
     let cores = thread::available_parallelism().map_or(1, |n| n.get());
-    let mut loops = Vec::with_capacity(cores);
     let mut inboxes = Vec::with_capacity(cores);
     for core in 0..cores {
         let (inbox, connections) = channel::unbounded();
         inboxes.push(inbox);
-        let event_loop = thread::Builder::new().name(format!("loop {core}")).spawn(
-            move || -> io::Result<()> {
-                let rt = Runtime::new()?;
-                rt.block_on(serve(connections, idle));
-                Ok(())
-            },
-        )?;
-        loops.push(event_loop);
+        thread::Builder::new()
+            .name(format!("loop {core}"))
+            .spawn(move || match Runtime::new() {
+                Ok(rt) => rt.block_on(serve(connections, idle)),
+                // Its channel closes with it: the acceptor skips it.
+                Err(error) => eprintln!("loop {core} could not start: {error}"),
+            })?;
     }
-    thread::Builder::new()
+    let acceptor = thread::Builder::new()
         .name("acceptor".to_string())
         .spawn(move || share_out(listener, inboxes))?;
     let Some(clients) = options.clients else {
-        // Serve forever: the loops never return, unless one fails to start.
-        for event_loop in loops {
-            event_loop.join().expect("a loop does not panic")?;
-        }
-        return Ok(());
+        // Serve forever: the acceptor returns only once every loop has
+        // stopped.
+        acceptor.join().expect("the acceptor does not panic");
+        return Err(io::Error::other("no event loop is running"));
     };
     // The self-test. This thread runs no loop, so it may simply block on
     // the clients; returning from main then ends the loops too.
@@ -93,24 +90,35 @@ fn main() -> io::Result<()> {
 
 /// Waits for connections (blocking: this thread has nothing else to do)
 /// and hands each to the next loop in turn, so the loops share them
-/// evenly.
-fn share_out(listener: std::net::TcpListener, loops: Vec<channel::Sender<NewConnection>>) {
-    let mut next = loops.iter().cycle();
+/// evenly. Returns once it finds that every loop has stopped.
+fn share_out(listener: std::net::TcpListener, mut loops: Vec<channel::Sender<NewConnection>>) {
+    let mut turn = 0;
     loop {
-        match listener.accept() {
-            Ok(connection) => {
-                // Unbounded: `try_send` never waits, and a plain thread
-                // may call it. It fails only if that loop has stopped.
-                let inbox = next.next().expect("there is a loop per core");
-                if inbox.try_send(connection).is_err() {
-                    eprintln!("a loop has stopped: its new connection is closed");
-                }
-            }
+        let connection = match listener.accept() {
+            Ok(connection) => connection,
             Err(error) => {
                 // Say, out of file descriptors. Not the end of the server,
                 // but retrying at once would only fail again at once.
                 eprintln!("accept: {error}");
                 thread::sleep(Duration::from_millis(50));
+                continue;
+            }
+        };
+        // Unbounded: `try_send` never waits, and a plain thread may call
+        // it. It fails only if that loop has stopped: that loop leaves the
+        // round, and the next one takes the connection.
+        let mut unsent = Some(connection);
+        while let Some(connection) = unsent.take() {
+            if loops.is_empty() {
+                return;
+            }
+            turn %= loops.len();
+            match loops[turn].try_send(connection) {
+                Ok(()) => turn += 1,
+                Err(stopped) => {
+                    loops.remove(turn);
+                    unsent = Some(stopped.into_inner());
+                }
             }
         }
     }

@@ -1,5 +1,5 @@
 //! `echo_per_core_event_loop`, run as the program it is: one event loop
-//! per core, all accepting from one listening socket.
+//! per core, fed connections in turn by an acceptor thread.
 //!
 //! The tests start the built example as a child process (the helpers in
 //! `tests/support/examples.rs` bound every wait and kill the child when a

@@ -54,11 +54,9 @@ pub fn measure(runtime: &str, shape: &str) -> Option<Metrics> {
         .unwrap();
     let result = generate_load(addr, connections, rounds);
     stop.store(true, Ordering::SeqCst);
-    // Knock once per core, so that every thread that accepts wakes and
-    // sees the stop.
-    let wakers: Vec<_> = (0..cores())
-        .map(|_| std::net::TcpStream::connect(addr))
-        .collect();
+    // Every server has one thread that accepts: knock, so that it wakes
+    // and sees the stop.
+    let wakers = std::net::TcpStream::connect(addr);
     let server_cpu = thread.join().unwrap();
     drop(wakers);
     let trips = (connections * rounds) as f64;

@@ -96,12 +96,12 @@ impl Executor {
     }
 
     /// Wakes task `key` from the loop thread, as its waker would (a task
-    /// already queued stays queued once; a finished one is skipped when
-    /// its key comes up, as after any late wake).
+    /// already queued stays queued once). A task that has finished, or
+    /// whose slot is gone, is skipped here.
     fn wake_local(&self, key: TaskKey) {
         let tasks = self.tasks.borrow();
         let Some(waker) = tasks.get(key).and_then(|task| task.waker.as_ref()) else {
-            return; // finished
+            return; // finished (it has let go of its waker), or gone
         };
         if waker.mark_queued() {
             self.schedule_local(key);

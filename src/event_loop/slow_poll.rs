@@ -70,7 +70,8 @@ impl Executor {
         drop(tasks);
         // A task that finished in that very poll has let go of its waker,
         // and a detached one has left the table: the loop kept the waker.
-        // (The task's name went with it: it is named by number and site.)
+        // (Its `spawn_named` name was forgotten in `finish`, so the report
+        // names it by number and spawn site.)
         let finished = self.watch.finished_last.take();
         self.watch.finished_last.set(finished.clone());
         if let Some(waker) = finished

@@ -71,9 +71,9 @@ pub(crate) enum Stage {
 pub(crate) struct Task {
     pub(crate) stage: Stage,
     /// Shared with every `Waker` of this task; see `waker.rs`. `None`
-    /// once the task has finished: nothing wakes a finished task, so the
-    /// loop lets go of the waker then, not when the handle claims the
-    /// output (see `finish` in `task_turn.rs`).
+    /// once the task has finished: no wake can make a finished task run
+    /// again, so the loop lets go of the waker then, not when the handle
+    /// claims the output (see `finish` in `task_turn.rs`).
     pub(crate) waker: Option<Arc<TaskWaker>>,
     /// The waker of whoever awaits the `JoinHandle`, woken on finish.
     pub(crate) join_waker: Option<Waker>,

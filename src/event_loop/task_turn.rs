@@ -135,12 +135,13 @@ impl Executor {
         let task = tasks
             .get_mut(key)
             .expect("a task stays in the table until it finishes");
-        // Nothing wakes a finished task, so it lets go of its waker now
-        // rather than when its handle claims the output: an `Arc` freed
-        // here is not freed while the claimer runs. (Claiming 10,000
-        // 16-byte outputs in a row: 60 ns each, down from 75.) The loop
-        // keeps the last one, to name this task if the poll that ended it
-        // was slow.
+        // No wake can make a finished task run again, so it lets go of its
+        // waker now rather than when its handle claims the output. The
+        // loop keeps the last finished task's waker, to name that task if
+        // the poll that ended it was slow, and drops the one before: the
+        // free moves from claiming, which a task may do for thousands of
+        // outputs in a row, to finishing. (It made claiming 16-byte
+        // outputs 20% faster, 75 to 60 ns each.)
         let waker = task.waker.take().expect("a task finishes once");
         let id = waker.id;
         if waker.named {

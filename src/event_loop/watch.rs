@@ -146,7 +146,7 @@ impl Executor {
             let streak = task.watch.streak + 1;
             task.watch.streak = streak;
             if streak == SPIN_CHECK {
-                self.check_spin(task, waker.id);
+                self.check_spin(task, waker);
             }
             return;
         }
@@ -155,18 +155,18 @@ impl Executor {
             self.end_streak(&mut task.watch, waker.id);
         }
         if self.nobody_else_holds(waker, TURN_REFS) {
-            self.lost_waker(task, waker.id);
+            self.lost_waker(task, waker);
         }
     }
 
     #[cold]
-    fn lost_waker(&self, task: &mut Task, id: TaskId) {
+    fn lost_waker(&self, task: &mut Task, waker: &TaskWaker) {
         let config = self.watch.config.get();
         if config.lost_waker {
-            let who = task.waker().describe();
+            let who = waker.describe();
             report(
                 &config,
-                id,
+                waker.id,
                 DiagnosisKind::LostWaker,
                 &mut task.watch.reported,
                 || lost_message(&who),
@@ -175,9 +175,10 @@ impl Executor {
     }
 
     #[cold]
-    fn check_spin(&self, task: &mut Task, id: TaskId) {
+    fn check_spin(&self, task: &mut Task, waker: &TaskWaker) {
+        let id = waker.id;
         if let Some((spinning, polls)) = self.spinning_for(&mut task.watch, id) {
-            let who = task.waker().describe();
+            let who = waker.describe();
             let config = self.watch.config.get();
             report(
                 &config,

@@ -160,8 +160,8 @@ fn per_core(r: Option<&Reading>) -> String {
     };
     format!(
         " And async does not rule out threads: with one event loop per core ({n} here), each \
-         connection handed to the next loop in turn and a task there, the same clients were \
-         served in \
+         connection handed in turn to a loop and served by a task there, the same clients \
+         were served in \
          {w}, p99 {p99}. A loop per core is how async uses every core when there are cores \
          to use; whether it helps here depends on how many the machine has and how busy \
          they are.",

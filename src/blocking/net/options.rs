@@ -2,7 +2,7 @@
 //! addresses, Nagle's algorithm, closing one direction (`shutdown`), and,
 //! here only, how long a read or write may sleep before it gives up.
 //!
-//! None of the first four waits, so none is about the runtime: each is one
+//! None of these but the timeouts waits, so none is about the runtime: each is one
 //! system call on the socket that returns at once, and
 //! `event_loop/net/options.rs` makes the same calls. The timeouts are the
 //! blocking world's own: a thread asleep in `read` can be woken only by

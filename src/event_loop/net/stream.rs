@@ -63,12 +63,12 @@ impl TcpStream {
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let rt = Runtime::new()?;
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// // The handshake completes in the listener's queue, before `accept`.
+    /// let std_client = std::net::TcpStream::connect(listener.local_addr()?)?;
     /// rt.block_on(async {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let addr = listener.local_addr()?;
-    ///     let std_client = std::thread::spawn(move || std::net::TcpStream::connect(addr));
     ///     let (mut server, _) = listener.accept().await?;
-    ///     let mut client = TcpStream::from_std(std_client.join().unwrap()?)?;
+    ///     let mut client = TcpStream::from_std(std_client)?;
     ///     client.write_all(b"hi").await?;
     ///     server.read_exact(&mut [0; 2]).await?;
     ///     Ok(())
