@@ -73,14 +73,15 @@ impl Executor {
         // (Its `spawn_named` name was forgotten in `finish`, so the report
         // names it by number and spawn site.)
         let finished = self.watch.finished_last.take();
-        self.watch.finished_last.set(finished.clone());
-        if let Some(waker) = finished
-            && waker.key == key
-        {
-            let mut reported = Default::default();
-            return report(&config, waker.id, kind, &mut reported, || {
-                message(waker.describe())
-            });
+        let finished_here = finished
+            .as_ref()
+            .filter(|waker| waker.key == key)
+            .map(|waker| (waker.id, waker.describe()));
+        self.watch.finished_last.set(finished);
+        if let Some((id, who)) = finished_here {
+            // The task is over, so this report is its last: nothing need
+            // remember that it was made.
+            return report(&config, id, kind, &mut Default::default(), || message(who));
         }
         let mut block_on = self.watch.block_on.borrow_mut();
         if let Some(waker) = block_on.0.upgrade()

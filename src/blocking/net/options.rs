@@ -2,9 +2,9 @@
 //! addresses, Nagle's algorithm, closing one direction (`shutdown`), and,
 //! here only, how long a read or write may sleep before it gives up.
 //!
-//! None of these but the timeouts waits, so none is about the runtime: each is one
-//! system call on the socket that returns at once, and
-//! `event_loop/net/options.rs` makes the same calls. The timeouts are the
+//! Apart from the timeouts, none of these waits, so none is about the
+//! runtime: each is one system call on the socket that returns at once,
+//! and `event_loop/net/options.rs` makes the same calls. The timeouts are the
 //! blocking world's own: a thread asleep in `read` can be woken only by
 //! the kernel, so the kernel must be told when to give up. The event loop
 //! bounds any wait, of any kind, with its `timeout` future instead.

@@ -75,9 +75,10 @@ impl TcpStream {
     ///
     /// # fn main() -> std::io::Result<()> {
     /// let rt = Runtime::new();
+    /// let listener = TcpListener::bind("127.0.0.1:0")?;
+    /// // The handshake completes in the listener's queue, before `accept`.
+    /// let std_client = std::net::TcpStream::connect(listener.local_addr()?)?;
     /// rt.block_on(|| {
-    ///     let listener = TcpListener::bind("127.0.0.1:0")?;
-    ///     let std_client = std::net::TcpStream::connect(listener.local_addr()?)?;
     ///     let (mut server, _) = listener.accept()?;
     ///     let mut client = TcpStream::from_std(std_client)?;
     ///     client.write_all(b"hi")?;
